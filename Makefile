@@ -1,0 +1,36 @@
+# Two entry points, each doing all its own set-up on a fresh machine:
+#   make demo   - the station on simulated hardware, with a bench CSMS and a simulated EV
+#   make test   - every test, CPython and MicroPython
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MPY_STAMP := tools/micropython/node_modules/.installed
+
+.PHONY: demo test setup setup-micropython bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(MPY_STAMP): tools/micropython/package.json
+	cd tools/micropython && npm install --no-audit --no-fund --silent
+	touch $(MPY_STAMP)
+
+setup: $(STAMP)
+
+setup-micropython: $(MPY_STAMP)
+
+demo: $(STAMP)
+	$(BIN)/stationctl demo
+
+test: $(STAMP) $(MPY_STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) tools/micropython/node_modules

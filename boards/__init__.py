@@ -1,0 +1,100 @@
+"""Board files: the data that says what hardware a station has (buses, pins, drivers, connectors, ratings).
+
+`load(name_or_path)` reads `boards/<name>.json` or a file path, checks it, and returns the board dict, or raises
+BoardError naming the file, the field and the fix. Both targets read the same files.
+"""
+
+import json
+
+HALS = ("emulated", "linux", "micropython")
+CABLES = ("socket", "fixed")
+KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "rating", "buses", "reader", "connectors",
+                "measurands", "pins", "notes")
+CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd")
+
+
+class BoardError(Exception):
+    pass
+
+
+def _here():
+    name = __file__
+    cut = name.rfind("/")
+    return name[:cut] if cut >= 0 else "."
+
+
+def _fail(path, field, problem, fix):
+    raise BoardError(path + ": field '" + field + "': " + problem + ". Fix: " + fix)
+
+
+def _number(value):
+    return value is not True and value is not False and isinstance(value, (int, float))
+
+
+def check(board, path="<board>"):
+    if not isinstance(board, dict):
+        raise BoardError(path + ": a board file holds one JSON object. Fix: start from boards/desktop-sim.json")
+    for field in board:
+        if field not in KNOWN_FIELDS:
+            _fail(path, field, "is not a board field", "remove it, or use one of: " + ", ".join(KNOWN_FIELDS))
+    if not isinstance(board.get("name"), str) or not board["name"]:
+        _fail(path, "name", "is missing", 'give the board a name, e.g. "my-station"')
+    if board.get("hal") not in HALS:
+        _fail(path, "hal", "must be one of " + ", ".join(HALS), 'use "linux" on a Raspberry Pi, '
+              '"micropython" on a microcontroller, "emulated" on a laptop')
+    rating = board.get("rating")
+    if not isinstance(rating, dict):
+        _fail(path, "rating", "is missing", 'add e.g. {"amps": 32, "phases": 3, "volts": 230}')
+    for field in ("amps", "phases", "volts"):
+        if not _number(rating.get(field)) or rating[field] <= 0:
+            _fail(path, "rating." + field, "must be a positive number", "give the station's supply rating")
+    if rating["phases"] not in (1, 3):
+        _fail(path, "rating.phases", "must be 1 or 3", "use 1 for single-phase, 3 for three-phase")
+    connectors = board.get("connectors")
+    if not isinstance(connectors, list) or not connectors:
+        _fail(path, "connectors", "must list at least one connector", 'add [{"id": 1, "cable": "socket", '
+              '"max_amps": 32, "phases": 3}]')
+    for i in range(len(connectors)):
+        c = connectors[i]
+        where = "connectors[" + str(i) + "]"
+        if not isinstance(c, dict):
+            _fail(path, where, "must be an object", "describe the connector as an object")
+        for field in c:
+            if field not in CONNECTOR_FIELDS:
+                _fail(path, where + "." + field, "is not a connector field", "use one of: " +
+                      ", ".join(CONNECTOR_FIELDS))
+        if c.get("id") != i + 1:
+            _fail(path, where + ".id", "must be " + str(i + 1), "number connectors 1, 2, ... in order")
+        if c.get("cable") not in CABLES:
+            _fail(path, where + ".cable", "must be socket or fixed", 'use "socket" for a socket outlet, '
+                  '"fixed" for a tethered cable')
+        amps = c.get("max_amps")
+        if not _number(amps) or not 6 <= amps <= rating["amps"]:
+            _fail(path, where + ".max_amps", "must be between 6 and the board rating (" + str(rating["amps"]) +
+                  " A)", "give the connector's current rating in amps")
+        if c.get("phases", rating["phases"]) not in (1, 3) or c.get("phases", 1) > rating["phases"]:
+            _fail(path, where + ".phases", "must be 1 or 3 and not above rating.phases",
+                  "give the connector's phase count")
+    measurands = board.get("measurands", ["Energy.Active.Import.Register"])
+    if not isinstance(measurands, list) or "Energy.Active.Import.Register" not in measurands:
+        _fail(path, "measurands", "must be a list that includes Energy.Active.Import.Register",
+              "list the OCPP measurands the board's meters provide")
+    board["measurands"] = measurands
+    return board
+
+
+def load(name_or_path):
+    path = name_or_path
+    if "/" not in name_or_path and not name_or_path.endswith(".json"):
+        path = _here() + "/" + name_or_path + ".json"
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        raise BoardError(path + ": no such board file. Fix: name a board in boards/ (e.g. desktop-sim) "
+                         "or give the path to a board JSON file")
+    try:
+        board = json.loads(text)
+    except ValueError as e:
+        raise BoardError(path + ": is not valid JSON (" + str(e) + "). Fix: check commas, quotes and braces")
+    return check(board, path)

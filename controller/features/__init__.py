@@ -1,0 +1,17 @@
+"""The station's features, one module each. The order of DEFAULT_FEATURES is the order hooks run in."""
+
+from controller.features.registration import Registration
+from controller.features.heartbeat import Heartbeat
+from controller.features.connectors import Connectors
+from controller.features.availability import Availability
+from controller.features.configuration import Configuration
+from controller.features.connectivity import Connectivity
+from controller.features.authorization import Authorization
+from controller.features.metering import Metering
+from controller.features.transactions import Transactions
+from controller.features.reset import Reset
+from controller.features.data_transfer import DataTransfer
+from controller.features.status import Status
+
+DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
+                    Transactions, Reset, DataTransfer, Heartbeat, Status)

@@ -1,0 +1,35 @@
+"""Connector facts from the hardware: cable plugged or not, faults on a connector or on the whole station.
+
+Events (dicts): {"type": "plug"|"unplug", "connector": n}; {"type": "fault", "connector": n (0 = station),
+"error_code": OCPP ChargePointErrorCode, "info": text}; {"type": "fault_cleared", "connector": n}.
+"""
+
+from controller.feature import Feature
+
+ERROR_CODES = ("ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature",
+               "InternalError", "LocalListConflict", "OtherError", "OverCurrentFailure", "OverVoltage",
+               "PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure", "ResetFailure", "UnderVoltage",
+               "WeakSignal")
+
+
+class Connectors(Feature):
+    NAME = "connectors"
+
+    def on_event(self, event, now):
+        kind = event.get("type")
+        c = self.st.connector(event.get("connector", 0))
+        if c is None:
+            return
+        if kind == "plug":
+            c.plugged = True
+        elif kind == "unplug":
+            c.plugged = False
+            c.finishing = False
+        elif kind == "fault":
+            code = event.get("error_code")
+            if code not in ERROR_CODES:
+                code = "OtherError"
+            c.fault = (code, event.get("info"))
+            self.st.log.warning("fault on connector " + str(c.id) + ": " + code)
+        elif kind == "fault_cleared":
+            c.fault = None

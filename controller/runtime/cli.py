@@ -1,0 +1,144 @@
+"""`stationctl`: run the station, run the demo, run the bench CSMS, and the technicians' tools.
+
+    stationctl run --config FILE        connect to a CSMS as configured (docs/configuration.md)
+    stationctl demo                     bench CSMS + station on simulated hardware + a scripted EV session
+    stationctl csms ...                 the bench CSMS on its own (docs/bench-csms.md)
+    stationctl rfid-scan|meter-read|relay-test|pilot-watch|bus-scan ...   technician tools (docs/hardware.md)
+"""
+
+import argparse
+import asyncio
+import importlib
+import os
+import signal
+import sys
+import time
+
+TOOLS = {
+    "rfid-scan": "tools.rfid_scan",
+    "meter-read": "tools.meter_read",
+    "relay-test": "tools.relay_test",
+    "pilot-watch": "tools.pilot_watch",
+    "bus-scan": "tools.bus_scan",
+}
+
+
+def install_log_sink(level_name="info"):
+    from controller import log
+
+    levels = {"debug": log.DEBUG, "info": log.INFO, "warning": log.WARNING, "error": log.ERROR}
+
+    def sink(level, name, text):
+        t = time.time()
+        stamp = time.strftime("%H:%M:%S", time.localtime(t)) + ".%03d" % int(t * 1000 % 1000)
+        sys.stdout.write(stamp + " " + log._NAMES.get(level, "?").ljust(5) + " " + name.ljust(8) + " " + text + "\n")
+        sys.stdout.flush()
+
+    log.set_sink(sink, levels[level_name])
+
+
+def cmd_run(args):
+    import boards
+    from controller import settings as settings_mod
+
+    try:
+        settings = settings_mod.load(args.config)
+        board = boards.load(settings["board"])
+    except (settings_mod.SettingsError, boards.BoardError) as e:
+        sys.stderr.write("stationctl: cannot start: " + str(e) + "\n")
+        return 2
+    install_log_sink(settings["log_level"])
+    if args.sim_api_port is not None:
+        settings["sim_api_port"] = args.sim_api_port
+    restart = [sys.executable, "-m", "controller.runtime.cli"] + sys.argv[1:]
+    try:
+        asyncio.run(_run(settings, board, restart))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _run(settings, board, restart_argv):
+    from controller.runtime.cpython import StationRuntime, now_ms
+    from controller.storage import FileStorage
+
+    os.makedirs(settings["data_dir"], exist_ok=True)
+    world = None
+    api = None
+    if board["hal"] == "emulated":
+        from drivers.sim.world import SimWorld
+        world = SimWorld(board, FileStorage(settings["data_dir"]), now_ms())
+        hardware = world
+    else:
+        sys.stderr.write("stationctl: board " + board["name"] + " uses hal '" + board["hal"] +
+                         "', which this build cannot drive yet; use the desktop-sim board\n")
+        return
+    runtime = StationRuntime(settings, board, hardware, restart_argv)
+    if world is not None:
+        from controller.runtime.sim_api import ControlApi
+        api = ControlApi(runtime, world, port=settings["sim_api_port"])
+        port = await api.start()
+        with open(os.path.join(settings["data_dir"], "control_api.port"), "w") as f:
+            f.write(str(port))
+        runtime.log.info("control API on http://127.0.0.1:" + str(port) + " (docs/control-api.md)")
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, runtime.stopped.set)
+    try:
+        await runtime.run()
+    finally:
+        if api is not None:
+            await api.stop()
+
+
+def cmd_demo(args):
+    from controller.runtime import demo
+    return demo.main(args)
+
+
+def cmd_csms(argv):
+    from bench_csms import __main__ as csms_main
+    return csms_main.main(argv)
+
+
+def cmd_tool(name, argv):
+    module = importlib.import_module(TOOLS[name])
+    return module.main(argv)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="stationctl", description="Station Controller: OCPP 1.6-J charging "
+                                     "station firmware. See README.md.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run the station with a settings file")
+    run.add_argument("--config", required=True, help="settings file (JSON, see docs/configuration.md)")
+    run.add_argument("--sim-api-port", type=int, default=None,
+                     help="control API port for the desktop-sim board (0 = pick a free one)")
+    demo = sub.add_parser("demo", help="bench CSMS + simulated station + a scripted charging session")
+    demo.add_argument("--keep", action="store_true", help="keep the demo's data directory and print its path")
+    demo.add_argument("--quiet-station", action="store_true", help="hide the station's own log lines")
+    sub.add_parser("csms", help="run the bench CSMS on its own (pass --help after it for its options)",
+                   add_help=False)
+    for name in TOOLS:
+        sub.add_parser(name, help="technician tool (pass --help after it for its options)", add_help=False)
+    return parser
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "csms":
+        return cmd_csms(argv[1:])
+    if argv and argv[0] in TOOLS:
+        return cmd_tool(argv[0], argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "demo":
+        return cmd_demo(args)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""The CPython runtime: pumps WebSocket frames, hardware events and timers into the core, and carries out its
+effects. This and its siblings in controller/runtime/ are the only asyncio code.
+
+One connection at a time, client role, subprotocol ocpp1.6, URL `<csms>/<chargePointId>`. Reconnects with
+exponential back-off and full jitter; WebSocket pings per WebSocketPingInterval with a pong deadline; a Reset
+re-executes the process so the station really restarts.
+"""
+
+import asyncio
+import os
+import random
+import sys
+import time
+
+import websockets
+from websockets.asyncio.client import connect
+
+from controller import log
+from controller.runtime import cpython_security as security
+from controller.station import Station
+from controller.storage import FileStorage
+
+MAX_WS_MESSAGE = 4 * 1024 * 1024   # larger than the core's frame limit, so oversize frames get a CALLERROR
+HARDWARE_POLL_S = 0.1
+
+
+def now_ms():
+    return time.monotonic_ns() // 1000000
+
+
+class StationRuntime:
+    def __init__(self, settings, board, hardware, restart_argv=None):
+        self.settings = settings
+        self.board = board
+        self.hardware = hardware
+        self.restart_argv = restart_argv
+        self.log = log.get("runtime")
+        os.makedirs(settings["data_dir"], exist_ok=True)
+        self.store = FileStorage(settings["data_dir"])
+        self.station = Station(settings["identity"], board, self.store, now=now_ms(),
+                               wall_ms=time.time_ns() // 1000000,
+                               options={"security_profile": settings["security_profile"]})
+        registry = self.station.config
+        if settings["authorization_key"] and not registry.get("AuthorizationKey"):
+            registry.set_internal("AuthorizationKey", settings["authorization_key"])
+        self.ws = None
+        self.outbox = None
+        self.network_up = True
+        self.network_changed = asyncio.Event()
+        self.wake = asyncio.Event()
+        self.stopped = asyncio.Event()
+        self.attempt = 0
+        self.resetting = False
+
+    # ---- effects ---------------------------------------------------------------------------------------------
+    def apply_effects(self):
+        for effect in self.station.take_effects():
+            kind = effect[0]
+            if kind == "send":
+                if self.outbox is not None:
+                    self.outbox.put_nowait(effect[1])
+            elif kind == "hw":
+                self.hardware.apply(effect[1])
+            elif kind == "reset":
+                asyncio.get_running_loop().create_task(self._restart(effect[1]))
+            elif kind == "reconnect":
+                self.log.info("reconnecting: " + effect[1])
+                if self.ws is not None:
+                    asyncio.get_running_loop().create_task(self.ws.close())
+        self.wake.set()
+
+    async def _restart(self, kind):
+        if self.resetting:
+            return
+        self.resetting = True
+        if self.outbox is not None:
+            try:
+                await asyncio.wait_for(self.outbox.join(), 2)
+            except asyncio.TimeoutError:
+                pass
+        self.log.warning(kind + " reset: restarting the station process")
+        if self.ws is not None:
+            try:
+                await asyncio.wait_for(self.ws.close(1001, "station reset"), 1)
+            except Exception:
+                pass
+        if self.restart_argv is None:
+            self.stopped.set()
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(self.restart_argv[0], self.restart_argv)
+
+    # ---- control (used by the simulator's control API) -----------------------------------------------------
+    def set_network(self, up):
+        self.network_up = bool(up)
+        self.network_changed.set()
+        if not up and self.ws is not None:
+            self.log.warning("network dropped")
+            self.ws.transport.abort()
+
+    def hardware_event(self, event):
+        self.station.event(event, now_ms())
+        self.apply_effects()
+
+    def snapshot(self):
+        st = self.station
+        connectors = []
+        for c in st.connectors:
+            code, info = c.error_code()
+            connectors.append({"id": c.id, "status": c.status, "reported": c.reported, "error_code": code,
+                               "info": info, "availability": c.availability, "scheduled": c.scheduled,
+                               "plugged": c.plugged})
+        return {"charge_point_id": self.settings["charge_point_id"], "registration": st.registration,
+                "online": st.online, "connectors": connectors, "violations": list(st.violations),
+                "clock": st.clock.iso(now_ms()), "clock_set": st.clock.is_set}
+
+    # ---- loops -----------------------------------------------------------------------------------------------
+    async def run(self):
+        loops = [asyncio.ensure_future(self._connection_loop()), asyncio.ensure_future(self._timer_loop()),
+                 asyncio.ensure_future(self._hardware_loop())]
+        try:
+            await self.stopped.wait()
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _timer_loop(self):
+        while True:
+            deadline = self.station.next_deadline()
+            timeout = 1.0
+            if deadline is not None:
+                timeout = min(timeout, max(0.0, (deadline - now_ms()) / 1000))
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+            self.wake.clear()
+            self.station.tick(now_ms())
+            self.apply_effects()
+            self.wake.clear()
+
+    async def _hardware_loop(self):
+        blocking = getattr(self.hardware, "blocking", False)
+        while True:
+            now = now_ms()
+            if blocking:
+                events = await asyncio.to_thread(self.hardware.poll, now)
+            else:
+                events = self.hardware.poll(now)
+            for event in events:
+                self.station.event(event, now_ms())
+            if events:
+                self.apply_effects()
+            await asyncio.sleep(HARDWARE_POLL_S)
+
+    def _backoff_s(self):
+        rc = self.settings["reconnect"]
+        ceiling = min(rc["max_s"], rc["min_s"] * (2 ** min(self.attempt, 16)))
+        self.attempt += 1
+        return random.uniform(ceiling / 2, ceiling)
+
+    async def _connection_loop(self):
+        s = self.settings
+        url = security.connection_url(s["csms_url"], s["charge_point_id"])
+        while True:
+            while not self.network_up:
+                self.network_changed.clear()
+                await self.network_changed.wait()
+            registry = self.station.config
+            key = self.station.feature["connectivity"].authorization_key()
+            try:
+                ctx = security.tls_context(s["security_profile"], s["tls"])
+                async with connect(url, subprotocols=["ocpp1.6"], ssl=ctx, max_size=MAX_WS_MESSAGE,
+                                   additional_headers=security.handshake_headers(s["security_profile"],
+                                                                                 s["charge_point_id"], key),
+                                   ping_interval=None, open_timeout=10, close_timeout=2,
+                                   user_agent_header=None) as ws:
+                    if ws.subprotocol != "ocpp1.6":
+                        self.log.error("the CSMS did not agree to subprotocol ocpp1.6 (it answered " +
+                                       repr(ws.subprotocol) + "); closing")
+                        await ws.close(1002, "ocpp1.6 required")
+                        raise ConnectionError("no ocpp1.6 subprotocol")
+                    self.attempt = 0
+                    await self._session(ws, registry)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.log.warning("connection to " + url + " failed: " + _reason(e))
+            if self.resetting:
+                return
+            delay = self._backoff_s()
+            self.log.info("reconnecting in " + ("%.1f" % delay) + " s")
+            await asyncio.sleep(delay)
+
+    async def _session(self, ws, registry):
+        self.ws = ws
+        self.outbox = asyncio.Queue()
+        self.log.info("connected to " + self.settings["csms_url"])
+        writer = asyncio.ensure_future(self._writer(ws, self.outbox))
+        pinger = asyncio.ensure_future(self._pinger(ws, registry))
+        self.station.connected(now_ms())
+        self.apply_effects()
+        try:
+            async for message in ws:
+                self.station.receive(message, now_ms())
+                self.apply_effects()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            writer.cancel()
+            pinger.cancel()
+            self.ws = None
+            self.outbox = None
+            self.log.warning("disconnected from the central system")
+            self.station.disconnected(now_ms())
+            self.apply_effects()
+
+    async def _writer(self, ws, outbox):
+        while True:
+            text = await outbox.get()
+            try:
+                await ws.send(text)
+            finally:
+                outbox.task_done()
+
+    async def _pinger(self, ws, registry):
+        while True:
+            interval = registry.get("WebSocketPingInterval")
+            if interval <= 0:
+                await asyncio.sleep(1)
+                continue
+            await asyncio.sleep(interval)
+            try:
+                waiter = await ws.ping()
+                await asyncio.wait_for(waiter, max(interval, 5))
+            except asyncio.TimeoutError:
+                self.log.warning("no pong within " + str(max(interval, 5)) + " s; dropping the connection")
+                ws.transport.abort()
+                return
+            except websockets.ConnectionClosed:
+                return
+
+
+def _reason(e):
+    text = str(e) or e.__class__.__name__
+    return text if len(text) < 300 else text[:300] + "..."

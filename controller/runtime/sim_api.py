@@ -1,0 +1,111 @@
+"""The simulator's control API: JSON over HTTP on 127.0.0.1, for tests, the demo and CSMS developers.
+
+    GET  /state                                   station and simulated-hardware state
+    POST /plug        {"connector": 1, "ev_max_amps": 16}
+    POST /unplug      {"connector": 1}
+    POST /tag         {"id_tag": "04A1B2C3", "connector": 1}
+    POST /ev          {"connector": 1, "suspended": true}
+    POST /fault       {"connector": 0, "error_code": "GroundFailure", "info": "test"}
+    POST /clear-fault {"connector": 0}
+    POST /lock        {"connector": 1, "fails": true}
+    POST /network     {"up": false}
+    POST /power-loss  {}
+
+Every answer is a JSON object; errors are HTTP 400 with {"error": "..."}. See docs/control-api.md.
+"""
+
+import asyncio
+import json
+
+MAX_BODY = 65536
+
+
+class ControlApi:
+    def __init__(self, runtime, world, host="127.0.0.1", port=0):
+        self.runtime = runtime
+        self.world = world
+        self.host = host
+        self.port = port
+        self.server = None
+
+    async def start(self):
+        self.server = await asyncio.start_server(self._client, self.host, self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self):
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    def _routes(self):
+        w = self.world
+        return {
+            "/plug": lambda b: w.plug(_int(b, "connector"), b.get("ev_max_amps")),
+            "/unplug": lambda b: w.unplug(_int(b, "connector")),
+            "/tag": lambda b: w.present_tag(_str(b, "id_tag"), b.get("connector")),
+            "/ev": lambda b: w.suspend(_int(b, "connector"), bool(b.get("suspended"))),
+            "/fault": lambda b: w.inject_fault(_int(b, "connector"), _str(b, "error_code"), b.get("info")),
+            "/clear-fault": lambda b: w.clear_fault(_int(b, "connector")),
+            "/lock": lambda b: w.set_lock_fails(_int(b, "connector"), bool(b.get("fails"))),
+            "/network": lambda b: self.runtime.set_network(bool(b.get("up"))),
+            "/power-loss": lambda b: w.warn_power_loss(),
+        }
+
+    def handle(self, method, path, body):
+        if method == "GET" and path == "/state":
+            state = self.runtime.snapshot()
+            state["hardware"] = self.world.state()
+            state["network_up"] = self.runtime.network_up
+            return 200, state
+        route = self._routes().get(path)
+        if method != "POST" or route is None:
+            return 404, {"error": "no such endpoint: " + method + " " + path + " (see docs/control-api.md)"}
+        try:
+            data = json.loads(body or b"{}")
+            if not isinstance(data, dict):
+                raise ValueError("the body must be a JSON object")
+            route(data)
+        except (ValueError, KeyError, TypeError) as e:
+            return 400, {"error": str(e)}
+        return 200, {"ok": True}
+
+    async def _client(self, reader, writer):
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            lines = head.decode("latin-1").split("\r\n")
+            method, path = lines[0].split(" ")[:2]
+            length = 0
+            for line in lines[1:]:
+                if line.lower().startswith("content-length:"):
+                    length = int(line.split(":", 1)[1])
+            if length > MAX_BODY:
+                status, answer = 413, {"error": "body too large"}
+            else:
+                body = await asyncio.wait_for(reader.readexactly(length), 5) if length else b""
+                status, answer = self.handle(method, path.split("?")[0], body)
+        except Exception as e:
+            status, answer = 400, {"error": "bad request: " + str(e)}
+        data = json.dumps(answer).encode()
+        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 413: "Payload Too Large"}.get(status, "Error")
+        writer.write(("HTTP/1.1 " + str(status) + " " + reason + "\r\nContent-Type: application/json\r\n"
+                      "Content-Length: " + str(len(data)) + "\r\nConnection: close\r\n\r\n").encode() + data)
+        try:
+            await writer.drain()
+            writer.close()
+        except Exception:
+            pass
+
+
+def _int(body, field):
+    value = body.get(field)
+    if value is True or value is False or not isinstance(value, int):
+        raise ValueError(field + " must be an integer")
+    return value
+
+
+def _str(body, field):
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise ValueError(field + " must be a non-empty string")
+    return value

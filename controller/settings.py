@@ -1,0 +1,137 @@
+"""The station settings file (JSON): where the CSMS is, who we are, how we connect, which board we run on.
+
+`load(path)` returns a dict of checked settings or raises SettingsError whose message names the file, the
+field, what is wrong and how to fix it. Both targets read the same file.
+"""
+
+import json
+
+DEFAULTS = {
+    "charge_point_id": None,
+    "csms_url": None,
+    "security_profile": 0,
+    "authorization_key": None,
+    "tls": {},
+    "board": "desktop-sim",
+    "data_dir": "var/station",
+    "identity": {},
+    "sim_api_port": 0,
+    "log_level": "info",
+    "reconnect": {"min_s": 1, "max_s": 60},
+}
+
+IDENTITY_DEFAULTS = {"vendor": "StationController", "model": "SC-Sim", "serial": None, "firmware_version": "0.1.0"}
+IDENTITY_LIMITS = {"vendor": 20, "model": 20, "serial": 25, "firmware_version": 50, "box_serial": 25,
+                   "iccid": 20, "imsi": 20, "meter_type": 25, "meter_serial": 25}
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class SettingsError(Exception):
+    pass
+
+
+def _fail(path, field, problem, fix):
+    raise SettingsError(path + ": field '" + field + "': " + problem + ". Fix: " + fix)
+
+
+def _want(path, data, field, kinds, fix):
+    value = data[field]
+    if value is True or value is False:
+        ok = bool in kinds
+    else:
+        ok = isinstance(value, kinds)
+    if not ok:
+        _fail(path, field, "has the wrong type (" + type(value).__name__ + ")", fix)
+    return value
+
+
+def check(data, path="<settings>"):
+    if not isinstance(data, dict):
+        raise SettingsError(path + ": the file must hold a JSON object. Fix: start from docs/configuration.md")
+    for field in data:
+        if field not in DEFAULTS:
+            _fail(path, field, "is not a known setting", "remove it or check its spelling against "
+                  "docs/configuration.md (known: " + ", ".join(sorted(DEFAULTS)) + ")")
+    out = {}
+    for field in DEFAULTS:
+        out[field] = data.get(field, DEFAULTS[field])
+    cp_id = _want(path, out, "charge_point_id", (str,), 'set it to the identity the CSMS knows, e.g. "CP001"')
+    if not 1 <= len(cp_id) <= 48:
+        _fail(path, "charge_point_id", "must be 1 to 48 characters", "use a shorter identity")
+    url = _want(path, out, "csms_url", (str,), 'set it to the CSMS endpoint, e.g. "ws://csms.example:9000/ocpp"')
+    profile = _want(path, out, "security_profile", (int,), "use 0, 1, 2 or 3")
+    if profile not in (0, 1, 2, 3):
+        _fail(path, "security_profile", "must be 0, 1, 2 or 3", "use 0 (none), 1 (Basic auth), 2 (TLS + Basic "
+              "auth) or 3 (TLS with client certificate)")
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in ("ws", "wss"):
+        _fail(path, "csms_url", "must start with ws:// or wss://", "write the full URL, e.g. ws://host:9000/ocpp")
+    if profile >= 2 and scheme != "wss":
+        _fail(path, "csms_url", "security profile " + str(profile) + " needs TLS", "use a wss:// URL")
+    if profile <= 1 and scheme != "ws":
+        _fail(path, "csms_url", "security profile " + str(profile) + " is without TLS",
+              "use a ws:// URL, or raise security_profile to 2 or 3")
+    key = out["authorization_key"]
+    if key is not None:
+        _want(path, out, "authorization_key", (str,), "write the key as 32 to 40 hex digits")
+        if not 32 <= len(key) <= 40 or len(key) % 2 or any(ch not in "0123456789abcdefABCDEF" for ch in key):
+            _fail(path, "authorization_key", "must be 32 to 40 hex digits (16 to 20 bytes)",
+                  "write the Basic-auth password as hex, e.g. the output of `openssl rand -hex 20`")
+    if profile in (1, 2) and key is None:
+        _fail(path, "authorization_key", "is required for security profile " + str(profile),
+              "set the Basic-auth password as 32 to 40 hex digits")
+    tls = _want(path, out, "tls", (dict,), 'use an object such as {"ca_file": "csms-root.pem"}')
+    for field in tls:
+        if field not in ("ca_file", "client_cert", "client_key"):
+            _fail(path, "tls." + field, "is not a known TLS setting", "use ca_file, client_cert and client_key")
+        if not isinstance(tls[field], str):
+            _fail(path, "tls." + field, "must be a file path", "write the path as a string")
+    if profile >= 2 and "ca_file" not in tls:
+        _fail(path, "tls.ca_file", "is required for security profile " + str(profile),
+              "point it at the CSMS root certificate (PEM)")
+    if profile == 3 and ("client_cert" not in tls or "client_key" not in tls):
+        _fail(path, "tls.client_cert", "security profile 3 needs tls.client_cert and tls.client_key",
+              "point them at the station's certificate and private key (PEM)")
+    _want(path, out, "board", (str,), 'name a board in boards/ (e.g. "desktop-sim") or a path to a board file')
+    _want(path, out, "data_dir", (str,), "give a directory path where the station may keep its state")
+    ident = _want(path, out, "identity", (dict,), 'use an object such as {"vendor": "Acme", "model": "X1"}')
+    merged = {}
+    for field in IDENTITY_DEFAULTS:
+        merged[field] = IDENTITY_DEFAULTS[field]
+    for field in ident:
+        if field not in IDENTITY_LIMITS:
+            _fail(path, "identity." + field, "is not a known identity field",
+                  "use " + ", ".join(sorted(IDENTITY_LIMITS)))
+        value = ident[field]
+        if not isinstance(value, str) or not 1 <= len(value) <= IDENTITY_LIMITS[field]:
+            _fail(path, "identity." + field, "must be a string of 1 to " + str(IDENTITY_LIMITS[field]) +
+                  " characters (the BootNotification limit)", "shorten it")
+        merged[field] = value
+    if merged["serial"] is None:
+        merged["serial"] = cp_id[:25]
+    out["identity"] = merged
+    port = _want(path, out, "sim_api_port", (int,), "use a TCP port number, or 0 to pick a free one")
+    if not 0 <= port <= 65535:
+        _fail(path, "sim_api_port", "must be 0 to 65535", "use a TCP port number, or 0 to pick a free one")
+    if out["log_level"] not in LOG_LEVELS:
+        _fail(path, "log_level", "must be one of " + ", ".join(LOG_LEVELS), 'use "info"')
+    rc = _want(path, out, "reconnect", (dict,), 'use an object such as {"min_s": 1, "max_s": 60}')
+    for field in ("min_s", "max_s"):
+        value = rc.get(field, DEFAULTS["reconnect"][field])
+        if value is True or value is False or not isinstance(value, (int, float)) or value <= 0:
+            _fail(path, "reconnect." + field, "must be a positive number of seconds", "use e.g. 1 and 60")
+        rc[field] = value
+    return out
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise SettingsError(path + ": cannot be read (" + str(e) + "). Fix: check the path given with --config")
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise SettingsError(path + ": is not valid JSON (" + str(e) + "). Fix: check commas, quotes and braces")
+    return check(data, path)

@@ -1,0 +1,102 @@
+"""The storage port: small atomic documents and append-only record files, on both targets.
+
+`FileStorage` needs only `open` and `os` (rename, remove, stat), so it serves CPython and MicroPython alike.
+`MemoryStorage` is the same port in RAM, for scenario tests; `crash()` models a power cut by dropping what was
+never made durable.
+"""
+
+import json
+import os
+
+
+class StorageError(Exception):
+    pass
+
+
+def _fsync(f):
+    f.flush()
+    sync = getattr(os, "fsync", None)
+    if sync is not None:
+        sync(f.fileno())
+    else:
+        sync_all = getattr(os, "sync", None)  # MicroPython ports that have it flush the whole filesystem
+        if sync_all is not None:
+            sync_all()
+
+
+class FileStorage:
+    def __init__(self, root):
+        self.root = root.rstrip("/")
+        try:
+            os.mkdir(self.root)
+        except OSError:
+            pass
+
+    def _path(self, name):
+        return self.root + "/" + name
+
+    def read(self, name):
+        try:
+            with open(self._path(name), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def write_atomic(self, name, data):
+        tmp = self._path(name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            _fsync(f)
+        os.rename(tmp, self._path(name))
+
+    def append(self, name, data):
+        with open(self._path(name), "ab") as f:
+            f.write(data)
+            _fsync(f)
+
+    def remove(self, name):
+        try:
+            os.remove(self._path(name))
+        except OSError:
+            pass
+
+    def size(self, name):
+        try:
+            return os.stat(self._path(name))[6]
+        except OSError:
+            return 0
+
+
+class MemoryStorage:
+    def __init__(self):
+        self.files = {}
+
+    def read(self, name):
+        return self.files.get(name)
+
+    def write_atomic(self, name, data):
+        self.files[name] = bytes(data)
+
+    def append(self, name, data):
+        self.files[name] = self.files.get(name, b"") + bytes(data)
+
+    def remove(self, name):
+        self.files.pop(name, None)
+
+    def size(self, name):
+        return len(self.files.get(name, b""))
+
+
+def load_doc(storage, name, default):
+    """A JSON document, or `default` when absent or unreadable (a torn write never stops the station)."""
+    raw = storage.read(name)
+    if raw is None:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return default
+
+
+def save_doc(storage, name, doc):
+    storage.write_atomic(name, json.dumps(doc).encode())
