@@ -95,7 +95,7 @@ class Rpc:
 
     def next_frame(self, now):
         """The next CALL to put on the wire, if one may go now (one outstanding at a time)."""
-        if self.in_flight is not None or self.silent:
+        if self.in_flight is not None:
             return None
         for i in range(len(self.queue)):
             entry = self.queue[i]

@@ -34,6 +34,9 @@ class Connectivity(Feature):
 
     def start(self, now):
         registry = self.st.config
+        provisioned = self.st.options.get("authorization_key")
+        if provisioned and not registry.get("AuthorizationKey"):
+            registry.set_internal("AuthorizationKey", provisioned)
         self.st.rpc.timeout_ms = registry.get("MessageTimeout") * 1000
         registry.on_change("MessageTimeout", self._timeout_changed)
         registry.on_change("AuthorizationKey", self._key_changed)

@@ -37,6 +37,7 @@ class Status(Feature):
                 c.report_at = None
             else:
                 c.report_at = now + self.st.config.get("MinimumStatusDuration") * 1000
+        self.tick(now)
 
     def tick(self, now):
         if self.st.registration != "accepted" or not self.st.online:

@@ -39,10 +39,8 @@ class StationRuntime:
         self.store = FileStorage(settings["data_dir"])
         self.station = Station(settings["identity"], board, self.store, now=now_ms(),
                                wall_ms=time.time_ns() // 1000000,
-                               options={"security_profile": settings["security_profile"]})
-        registry = self.station.config
-        if settings["authorization_key"] and not registry.get("AuthorizationKey"):
-            registry.set_internal("AuthorizationKey", settings["authorization_key"])
+                               options={"security_profile": settings["security_profile"],
+                                        "authorization_key": settings["authorization_key"]})
         self.ws = None
         self.outbox = None
         self.network_up = True

@@ -1,0 +1,9 @@
+"""Shared pytest set-up: the project root is importable, so tests import controller/, drivers/, boards/ and
+tests/ helpers directly."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
