@@ -142,4 +142,16 @@ class Station:
         line = ARROWS.get(direction, direction) + " " + kind + " " + (action or "?") + " #" + str(msg_id)
         if latency_ms is not None:
             line += " (" + str(latency_ms) + " ms)"
+        detail = _detail(kind, text)
+        if detail:
+            line += " " + (detail if len(detail) <= 160 else detail[:157] + "...")
         self.traffic.info(line)
+
+
+def _detail(kind, text):
+    """The part of a frame worth reading in a log line: the payload, or the error code and text."""
+    if kind == "CALLERROR":
+        cut = text.find(",", text.find(",") + 1)
+        return text[cut + 1:-1].strip() if cut > 0 else ""
+    brace = text.find("{")
+    return text[brace:-1] if brace >= 0 and kind in ("CALL", "CALLRESULT", "BADRESULT") else text[:80]

@@ -16,8 +16,10 @@ violation found as `(error_code, description)`. The codes use the OCPP 1.6 spell
 - OccurenceConstraintViolation: an array with fewer than minItems or more than maxItems items.
 
 The description names the field path, e.g. "csChargingProfiles.chargingSchedule.
-chargingSchedulePeriod[2].limit: not a multiple of 0.1". An object is checked property by property
-in the payload's order, then for missing required properties; arrays item by item.
+chargingSchedulePeriod[2].limit: not a multiple of 0.1". The answer does not depend on dict order
+(MicroPython's dicts are unordered): an object is checked for unknown properties (the smallest is
+named), then for missing required ones, then property by property in schema order; an array item
+by item.
 
 An action that is not in the schemas raises KeyError: the caller answers NotImplemented (unknown
 action) before it gets here; `is_known(action)` tells whether an action is an OCPP 1.6 one.
@@ -85,18 +87,21 @@ def check(node, value):
         if not isinstance(value, dict):
             return [TYPE, "expected object", []]
         names = node[1]
-        nodes = node[2]
-        for key in value:
-            if key in names:
-                err = check(nodes[names.index(key)], value[key])
-                if err is not None:
-                    err[2].append(key)
-                    return err
-            elif node[4]:
-                return [FORMATION, "unknown property", [key]]
+        if node[4]:
+            for key in value:
+                if key not in names:
+                    return [FORMATION, "unknown property", [_first_unknown(value, names)]]
         for key in node[3]:
             if key not in value:
                 return [PROTOCOL, "required property missing", [key]]
+        nodes = node[2]
+        for i in range(len(names)):
+            key = names[i]
+            if key in value:
+                err = check(nodes[i], value[key])
+                if err is not None:
+                    err[2].append(key)
+                    return err
         return None
     if kind == STRING:
         if not isinstance(value, str):
@@ -142,6 +147,15 @@ def check(node, value):
             return None
         return [TYPE, "expected boolean", []]
     raise ValueError("bad schema node")
+
+
+def _first_unknown(value, names):
+    # Dict order differs between CPython and MicroPython: report the smallest key, on both.
+    found = None
+    for key in value:
+        if key not in names and (found is None or str(key) < str(found)):
+            found = key
+    return found
 
 
 def _check_number(node, value):

@@ -119,6 +119,11 @@ class StationRuntime:
                  asyncio.ensure_future(self._hardware_loop())]
         try:
             await self.stopped.wait()
+            if self.ws is not None:
+                try:
+                    await asyncio.wait_for(self.ws.close(1001, "station shutting down"), 1)
+                except Exception:
+                    pass
         finally:
             for task in loops:
                 task.cancel()
