@@ -48,8 +48,15 @@ class Connector:
         self.scheduled = None          # availability to apply once the running transaction ends
         self.fault = None              # (errorCode, info) while faulted
         self.warning = None            # (errorCode, info) reported with a non-Faulted status
-        self.plugged = False
-        self.preparing = False         # authorized or remote-started, waiting for the cable (or vice versa)
+        self.plugged = False            # an EV is connected
+        self.cable_in = False           # a cable is in the socket (it may stay after the EV side is unplugged)
+        self.pending = None             # an authorization waiting for the EV: {"id_tag", "parent", "expires"...}
+        self.preparing = False          # `pending` is set
+        self.locked = False
+        self.lock_requested = False
+        self.lock_fault = False         # the lock failed; cleared when the cable is removed
+        self.locked_for = None          # after DeAuthorized: the cable stays locked until this idTag comes back
+        self.unlock_token = None        # a deferred UnlockConnector answer waiting for the lock
         self.transaction = None        # the running transaction, if any (see controller/features/transactions)
         self.finishing = False         # transaction ended, cable still in
         self.reserved = None
@@ -66,12 +73,12 @@ class Connector:
             if self.fault is not None:
                 return FAULTED
             return UNAVAILABLE if self.availability == INOPERATIVE else AVAILABLE
-        if self.fault is not None or zero.fault is not None:
+        if self.fault is not None or self.lock_fault or zero.fault is not None:
             return FAULTED
         if self.transaction is not None:
             if self.evse_suspended:
                 return SUSPENDED_EVSE
-            if self.ev_suspended:
+            if self.ev_suspended or not self.plugged:
                 return SUSPENDED_EV
             return CHARGING
         if self.availability == INOPERATIVE or zero.availability == INOPERATIVE:
@@ -87,6 +94,8 @@ class Connector:
     def error_code(self):
         if self.fault is not None:
             return self.fault
+        if self.lock_fault:
+            return ("ConnectorLockFailure", None)
         if self.warning is not None:
             return self.warning
         return ("NoError", None)

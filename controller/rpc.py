@@ -55,6 +55,9 @@ def _sniff_id(text):
     return head[start + 1:end]
 
 
+DEFER = object()   # a handler returns this when it will answer later through Rpc.complete()
+
+
 class Pending:
     """One of our CALLs, waiting to be sent or answered."""
 
@@ -77,6 +80,7 @@ class Rpc:
         self.gate = lambda action: True
         self.on_frame = lambda direction, kind, action, msg_id, latency_ms, text: None
         self.after_reply = []        # callbacks to run once the current answer is queued
+        self.current = None          # (message id, action) of the CALL being handled
         self._prefix = _id_prefix()
         self._counter = 0
 
@@ -193,15 +197,30 @@ class Rpc:
         problem = validate.validate(action, frame[3])
         if problem is not None:
             return [self._error_frame(msg_id, problem[0], problem[1], action)]
+        self.current = (msg_id, action)
         try:
             result = handler(frame[3], now)
         except CallError as e:
             return [self._error_frame(msg_id, e.code, e.description, action)]
         except Exception as e:
             return [self._error_frame(msg_id, "InternalError", "handler failed: " + repr(e)[:200], action)]
+        finally:
+            self.current = None
+        if result is DEFER:
+            return []
         out = encode([CALLRESULT, msg_id, result])
         self.on_frame("out", "CALLRESULT", action, msg_id, None, out)
         return [out]
+
+    def defer(self):
+        """Called by a handler that will answer later: returns the token to pass to `complete`."""
+        return self.current
+
+    def complete(self, token, payload):
+        """The CALLRESULT frame for a deferred CALL."""
+        out = encode([CALLRESULT, token[0], payload])
+        self.on_frame("out", "CALLRESULT", token[1], token[0], None, out)
+        return out
 
     def take_after_reply(self):
         todo = self.after_reply

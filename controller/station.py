@@ -32,6 +32,7 @@ class Station:
         self.rpc.on_frame = self._on_frame
         self.effects = []
         self.online = False
+        self.connections = 0           # counts WebSocket connections, to tell a retry on the same link
         self.registration = "none"     # none | pending | rejected | accepted
         self.triggered = []            # actions the CSMS asked for with TriggerMessage (allowed while Pending)
         self.last_call_sent = now
@@ -54,6 +55,7 @@ class Station:
     # ---- inputs ----------------------------------------------------------------------------------------------
     def connected(self, now):
         self.online = True
+        self.connections += 1
         for f in self.features:
             f.on_connected(now)
         self._pump(now)
@@ -116,6 +118,14 @@ class Station:
     def after_reply(self, fn):
         """Run `fn(now)` once the answer to the CALL being handled is queued (e.g. reset after Reset.conf)."""
         self.rpc.after_reply.append(fn)
+
+    def defer(self):
+        """For a handler that answers later: returns a token; answer with `complete(token, payload)`."""
+        return self.rpc.defer()
+
+    def complete(self, token, payload):
+        if self.online:
+            self.effects.append(("send", self.rpc.complete(token, payload)))
 
     def violation(self, text):
         self.violations.append(text)

@@ -49,10 +49,21 @@ class FileStorage:
             _fsync(f)
         os.rename(tmp, self._path(name))
 
-    def append(self, name, data):
+    def append(self, name, data, sync=True):
         with open(self._path(name), "ab") as f:
             f.write(data)
-            _fsync(f)
+            if sync:
+                _fsync(f)
+            else:
+                f.flush()
+
+    def sync(self, name):
+        """Make everything appended to `name` durable (fsync flushes the file, whichever handle wrote it)."""
+        try:
+            with open(self._path(name), "ab") as f:
+                _fsync(f)
+        except OSError:
+            pass
 
     def remove(self, name):
         try:
@@ -77,8 +88,11 @@ class MemoryStorage:
     def write_atomic(self, name, data):
         self.files[name] = bytes(data)
 
-    def append(self, name, data):
+    def append(self, name, data, sync=True):
         self.files[name] = self.files.get(name, b"") + bytes(data)
+
+    def sync(self, name):
+        pass
 
     def remove(self, name):
         self.files.pop(name, None)

@@ -1,13 +1,24 @@
-"""Authorization: its configuration keys, the persisted authorization cache, and ClearCache.
+"""Authorization: deciding whether an idTag may charge, and the persisted authorization cache.
 
-The cache maps an idTag (compared case-insensitively) to the last IdTagInfo the CSMS gave for it.
+Online, an idTag is checked with Authorize.req unless LocalPreAuthorize lets a cached Accepted entry start at once.
+Offline (or while not registered, or when Authorize gets no answer), LocalAuthorizeOffline lets a cached Accepted
+entry start, and AllowOfflineTxForUnknownId lets an id we know nothing about start; an id we know as anything but
+Accepted, or whose entry has expired, is refused either way (OCPP 1.6 §3.5).
+
+The cache holds the last IdTagInfo of every id the CSMS told us about (Authorize, Start and Stop answers), keys
+compared case-insensitively. When full, invalid entries go first, then the least recently updated.
 """
 
+from controller import clock
 from controller import config
 from controller import storage
 from controller.feature import Feature
 
 CACHE_DOC = "auth_cache.json"
+
+
+def same_tag(a, b):
+    return a is not None and b is not None and a.upper() == b.upper()
 
 
 class Authorization(Feature):
@@ -23,6 +34,7 @@ class Authorization(Feature):
     def __init__(self, station):
         Feature.__init__(self, station)
         self.cache = {}
+        self.max_entries = station.options.get("auth_cache_entries", 1000)
 
     def actions(self):
         return {"ClearCache": self.clear_cache}
@@ -35,3 +47,78 @@ class Authorization(Feature):
         self.cache = {}
         storage.save_doc(self.st.store, CACHE_DOC, self.cache)
         return {"status": "Accepted"}
+
+    # ---- the cache -------------------------------------------------------------------------------------------
+    def remember(self, id_tag, info, now):
+        """Store an IdTagInfo the CSMS gave for `id_tag` (no-op when the cache is disabled)."""
+        if not id_tag or not isinstance(info, dict) or not self.st.config.get("AuthorizationCacheEnabled"):
+            return
+        entry = {"s": info.get("status"), "u": self.st.clock.epoch_ms(now)}
+        if info.get("expiryDate"):
+            entry["e"] = clock.parse_iso(info["expiryDate"])
+        if info.get("parentIdTag"):
+            entry["p"] = info["parentIdTag"]
+        self.cache[id_tag.upper()] = entry
+        if len(self.cache) > self.max_entries:
+            self._evict()
+        storage.save_doc(self.st.store, CACHE_DOC, self.cache)
+
+    def _evict(self):
+        victim = None
+        for key, entry in self.cache.items():
+            rank = (0 if entry.get("s") != "Accepted" else 1, entry.get("u", 0))
+            if victim is None or rank < victim[0]:
+                victim = (rank, key)
+        del self.cache[victim[1]]
+
+    def lookup(self, id_tag, now):
+        """The locally known IdTagInfo for `id_tag` ({"status", "parentIdTag"?}), or None when unknown."""
+        if not self.st.config.get("AuthorizationCacheEnabled"):
+            return None
+        entry = self.cache.get(id_tag.upper())
+        if entry is None:
+            return None
+        status = entry.get("s")
+        expiry = entry.get("e")
+        if status == "Accepted" and expiry is not None and self.st.clock.epoch_ms(now) >= expiry:
+            status = "Expired"
+        info = {"status": status}
+        if entry.get("p"):
+            info["parentIdTag"] = entry["p"]
+        return info
+
+    # ---- deciding --------------------------------------------------------------------------------------------
+    def authorize(self, id_tag, now, done, force_request=False):
+        """Decide on `id_tag`; calls done(accepted, info, now) now or when the CSMS answers."""
+        st = self.st
+        local = self.lookup(id_tag, now)
+        if st.online and st.registration == "accepted":
+            if not force_request and local is not None and local["status"] == "Accepted" and \
+                    st.config.get("LocalPreAuthorize"):
+                done(True, local, now)
+                return
+
+            def answered(payload, when):
+                info = payload["idTagInfo"]
+                self.remember(id_tag, info, when)
+                done(info["status"] == "Accepted", info, when)
+
+            def unanswered(code, description, when):
+                if code in ("Disconnected", "Timeout"):
+                    self._offline(id_tag, self.lookup(id_tag, when), when, done)
+                else:
+                    done(False, {"status": "Invalid"}, when)
+
+            st.call("Authorize", {"idTag": id_tag}, answered, unanswered)
+            return
+        self._offline(id_tag, local, now, done)
+
+    def _offline(self, id_tag, local, now, done):
+        registry = self.st.config
+        if local is not None:
+            ok = local["status"] == "Accepted" and registry.get("LocalAuthorizeOffline")
+            done(ok, local, now)
+        elif registry.get("AllowOfflineTxForUnknownId"):
+            done(True, {"status": "Accepted"}, now)
+        else:
+            done(False, {"status": "Invalid"}, now)

@@ -1,6 +1,7 @@
 """Connector facts from the hardware: cable plugged or not, faults on a connector or on the whole station.
 
-Events (dicts): {"type": "plug"|"unplug", "connector": n}; {"type": "fault", "connector": n (0 = station),
+Events (dicts): {"type": "plug"|"unplug", "connector": n} (an unplug with "side": "ev" leaves the cable in a
+socket); {"type": "ev_suspended"|"ev_resumed", "connector": n}; {"type": "fault", "connector": n (0 = station),
 "error_code": OCPP ChargePointErrorCode, "info": text}; {"type": "fault_cleared", "connector": n}.
 """
 
@@ -22,9 +23,18 @@ class Connectors(Feature):
             return
         if kind == "plug":
             c.plugged = True
+            c.cable_in = True
         elif kind == "unplug":
             c.plugged = False
-            c.finishing = False
+            if event.get("side") != "ev":
+                c.cable_in = False
+            if not c.cable_in:
+                c.finishing = False
+                c.lock_fault = False
+        elif kind == "ev_suspended":
+            c.ev_suspended = True
+        elif kind == "ev_resumed":
+            c.ev_suspended = False
         elif kind == "fault":
             code = event.get("error_code")
             if code not in ERROR_CODES:

@@ -46,12 +46,14 @@ class StationRuntime:
         self.network_up = True
         self.network_changed = asyncio.Event()
         self.wake = asyncio.Event()
+        self.hardware_wake = asyncio.Event()
         self.stopped = asyncio.Event()
         self.attempt = 0
         self.resetting = False
 
     # ---- effects ---------------------------------------------------------------------------------------------
     def apply_effects(self):
+        hardware_touched = False
         for effect in self.station.take_effects():
             kind = effect[0]
             if kind == "send":
@@ -59,12 +61,15 @@ class StationRuntime:
                     self.outbox.put_nowait(effect[1])
             elif kind == "hw":
                 self.hardware.apply(effect[1])
+                hardware_touched = True
             elif kind == "reset":
                 asyncio.get_running_loop().create_task(self._restart(effect[1]))
             elif kind == "reconnect":
                 self.log.info("reconnecting: " + effect[1])
                 if self.ws is not None:
                     asyncio.get_running_loop().create_task(self.ws.close())
+        if hardware_touched:
+            self.hardware_wake.set()    # a command's result (lock closed, contactor fed back) is read at once
         self.wake.set()
 
     async def _restart(self, kind):
@@ -147,6 +152,7 @@ class StationRuntime:
     async def _hardware_loop(self):
         blocking = getattr(self.hardware, "blocking", False)
         while True:
+            self.hardware_wake.clear()
             now = now_ms()
             if blocking:
                 events = await asyncio.to_thread(self.hardware.poll, now)
@@ -156,7 +162,10 @@ class StationRuntime:
                 self.station.event(event, now_ms())
             if events:
                 self.apply_effects()
-            await asyncio.sleep(HARDWARE_POLL_S)
+            try:
+                await asyncio.wait_for(self.hardware_wake.wait(), HARDWARE_POLL_S)
+            except asyncio.TimeoutError:
+                pass
 
     def _backoff_s(self):
         rc = self.settings["reconnect"]

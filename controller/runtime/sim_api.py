@@ -2,7 +2,7 @@
 
     GET  /state                                   station and simulated-hardware state
     POST /plug        {"connector": 1, "ev_max_amps": 16}
-    POST /unplug      {"connector": 1}
+    POST /unplug      {"connector": 1, "side": "ev"}   (side "ev" leaves the cable in a socket)
     POST /tag         {"id_tag": "04A1B2C3", "connector": 1}
     POST /ev          {"connector": 1, "suspended": true}
     POST /fault       {"connector": 0, "error_code": "GroundFailure", "info": "test"}
@@ -42,7 +42,7 @@ class ControlApi:
         w = self.world
         return {
             "/plug": lambda b: w.plug(_int(b, "connector"), b.get("ev_max_amps")),
-            "/unplug": lambda b: w.unplug(_int(b, "connector")),
+            "/unplug": lambda b: w.unplug(_int(b, "connector"), b.get("side", "both")),
             "/tag": lambda b: w.present_tag(_str(b, "id_tag"), b.get("connector")),
             "/ev": lambda b: w.suspend(_int(b, "connector"), bool(b.get("suspended"))),
             "/fault": lambda b: w.inject_fault(_int(b, "connector"), _str(b, "error_code"), b.get("info")),
@@ -68,6 +68,7 @@ class ControlApi:
             route(data)
         except (ValueError, KeyError, TypeError) as e:
             return 400, {"error": str(e)}
+        self.runtime.hardware_wake.set()
         return 200, {"ok": True}
 
     async def _client(self, reader, writer):

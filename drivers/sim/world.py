@@ -20,6 +20,7 @@ class SimConnector:
         self.phases = spec.get("phases", 1)
         self.max_amps = spec.get("max_amps", 32)
         self.plugged = False
+        self.cable_in = False
         self.ev_suspended = False
         self.ev_max_amps = 32
         self.offered_amps = 0
@@ -36,8 +37,8 @@ class SimConnector:
         return min(self.offered_amps, self.ev_max_amps)
 
     def to_doc(self):
-        return {"plugged": self.plugged, "energy_wh": self.energy_wh, "ev_max_amps": self.ev_max_amps,
-                "ev_suspended": self.ev_suspended}
+        return {"plugged": self.plugged, "cable_in": self.cable_in, "energy_wh": self.energy_wh,
+                "ev_max_amps": self.ev_max_amps, "ev_suspended": self.ev_suspended, "locked": self.locked}
 
 
 class SimWorld:
@@ -56,6 +57,8 @@ class SimWorld:
             doc = saved.get(str(c.id)) if isinstance(saved, dict) else None
             if isinstance(doc, dict):
                 c.plugged = doc.get("plugged") is True
+                c.cable_in = doc.get("cable_in") is True
+                c.locked = doc.get("locked") is True
                 c.energy_wh = doc.get("energy_wh", 0) if isinstance(doc.get("energy_wh"), int) else 0
                 c.ev_max_amps = doc.get("ev_max_amps", 32)
                 c.ev_suspended = doc.get("ev_suspended") is True
@@ -81,16 +84,22 @@ class SimWorld:
             c.ev_max_amps = ev_max_amps
         if not c.plugged:
             c.plugged = True
+            c.cable_in = True
             self._save()
             self.events.append({"type": "plug", "connector": cid})
 
-    def unplug(self, cid):
+    def unplug(self, cid, side="both"):
+        """Unplug the EV; on a socket, side "ev" leaves the cable in the station's socket."""
         c = self.connector(cid)
-        if c.plugged:
+        if side not in ("both", "ev"):
+            raise ValueError('side must be "both" or "ev"')
+        if c.plugged or (side == "both" and c.cable_in):
             c.plugged = False
             c.ev_suspended = False
+            if side == "both" or c.fixed:
+                c.cable_in = False
             self._save()
-            self.events.append({"type": "unplug", "connector": cid})
+            self.events.append({"type": "unplug", "connector": cid, "side": "both" if not c.cable_in else "ev"})
 
     def suspend(self, cid, suspended):
         c = self.connector(cid)
@@ -135,6 +144,7 @@ class SimWorld:
                 self.events.append({"type": "lock_failed", "connector": c.id, "locked": bool(cmd.get("locked"))})
             else:
                 c.locked = bool(cmd.get("locked"))
+                self._save()
                 self.events.append({"type": "lock_state", "connector": c.id, "locked": c.locked})
 
     def poll(self, now):
@@ -168,7 +178,7 @@ class SimWorld:
     def state(self):
         out = []
         for c in self.connectors:
-            out.append({"id": c.id, "plugged": c.plugged, "ev_suspended": c.ev_suspended, "contactor": c.contactor,
+            out.append({"id": c.id, "plugged": c.plugged, "cable_in": c.cable_in, "ev_suspended": c.ev_suspended, "contactor": c.contactor,
                         "locked": c.locked, "lock_fails": c.lock_fails, "offered_amps": c.offered_amps,
                         "amps": c.amps, "energy_wh": c.energy_wh, "fixed_cable": c.fixed})
         return {"connectors": out, "faults": dict((str(k), v[0]) for k, v in self.faults.items())}

@@ -33,6 +33,10 @@ class Bench:
         self.calls = []                      # (action, payload) of the station's CALLs, in order
         self.resets = []
         self.held = []                       # CALLs left unanswered (silent answers)
+        self.id_tags = {}                    # idTag -> IdTagInfo the scripted CSMS gives (default Accepted)
+        self.next_tx_id = 100
+        self.hw = []
+        self.lock_fails = False
         self.station = Station(IDENTITY, self.board, self.store, now=self.now, wall_ms=EPOCH_2026 + self.now)
         self.flush()
 
@@ -48,7 +52,11 @@ class Bench:
         if action == "Heartbeat":
             return {"currentTime": wall}
         if action == "Authorize":
-            return {"idTagInfo": {"status": "Accepted"}}
+            return {"idTagInfo": self.id_tags.get(payload["idTag"], {"status": "Accepted"})}
+        if action == "StartTransaction":
+            self.next_tx_id += 1
+            return {"transactionId": self.next_tx_id,
+                    "idTagInfo": self.id_tags.get(payload["idTag"], {"status": "Accepted"})}
         return {}
 
     def flush(self):
@@ -59,6 +67,9 @@ class Bench:
             for effect in effects:
                 if effect[0] == "reset":
                     self.resets.append(effect[1])
+                if effect[0] == "hw":
+                    self.hw.append(effect[1])
+                    self.lock_reply(effect[1])
                 if effect[0] != "send":
                     continue
                 frame = json.loads(effect[1])
@@ -83,6 +94,34 @@ class Bench:
     def event(self, event):
         self.station.event(event, self.now)
         self.flush()
+
+    def lock_reply(self, cmd):
+        if cmd.get("cmd") == "lock":
+            kind = "lock_failed" if self.lock_fails else "lock_state"
+            self.station.event({"type": kind, "connector": cmd["connector"], "locked": cmd["locked"]}, self.now)
+
+    def meter(self, connector, wh, **values):
+        values["Energy.Active.Import.Register"] = wh
+        self.event({"type": "meter", "connector": connector, "energy_wh": wh, "values": values})
+
+    def plug(self, connector):
+        self.event({"type": "plug", "connector": connector})
+
+    def unplug(self, connector, side="both"):
+        self.event({"type": "unplug", "connector": connector, "side": side})
+
+    def tag(self, id_tag, connector=None):
+        event = {"type": "tag", "id_tag": id_tag}
+        if connector is not None:
+            event["connector"] = connector
+        self.event(event)
+
+    def hardware(self):
+        """Hardware commands the station gave since the last call; lock commands are answered as a working
+        lock would, unless `lock_fails`."""
+        out = self.hw
+        self.hw = []
+        return out
 
     def advance(self, ms):
         target = self.now + ms

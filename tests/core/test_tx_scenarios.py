@@ -1,0 +1,10 @@
+"""The charging-session scenarios under pytest (the same scenarios run on MicroPython via tx_suite.py)."""
+
+import pytest
+
+from tests.micropython.tx_scenarios import SCENARIOS
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
+def test_tx_scenario(scenario):
+    scenario()
