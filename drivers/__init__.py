@@ -1,0 +1,1 @@
+"""Device drivers: device protocols (RFID, meters, pilot, relays) over a small dual-target HAL (drivers/hal)."""

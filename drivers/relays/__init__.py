@@ -1,0 +1,1 @@
+"""Power-path actuators with feedback: contactor and cable lock."""

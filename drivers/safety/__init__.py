@@ -1,0 +1,1 @@
+"""Safety inputs: residual current monitoring (RCD/RCM)."""

@@ -1,0 +1,1 @@
+"""Wire-level device emulators used by tests, tools (--emulate) and the desktop simulator."""

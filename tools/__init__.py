@@ -1,0 +1,1 @@
+"""Technicians' tools (also `stationctl <tool>`), the schema generator and the MicroPython harness."""

@@ -1,0 +1,348 @@
+"""relay-test: click the contactor and the cable lock, check their feedback, self-test the RCD.
+
+For field technicians. Closes and opens the contactor (`--cycles` times, honouring the
+minimum time between closings), checks that the auxiliary contact follows within
+250 ms, locks and unlocks the cable lock and checks its feedback, and runs the RCD
+self-test when a test output is configured. Welding, a contactor that does not close,
+a jammed lock or a failed RCD test give a FAIL verdict and exit code 1.
+
+On real hardware the contactor switches mains: no EV may be connected; --yes confirms.
+Pins are BCM numbers through drivers/hal/linux.py, given as options or taken from a
+board file (--board, --connector: the connector's "contactor", "lock", "rcd" specs; see
+docs/hardware.md "Tools: relay-test, pilot-watch").
+
+    python -m tools.relay_test --emulate
+    python -m tools.relay_test --emulate --emulate-fault weld
+    python -m tools.relay_test --coil 17 --feedback 23 --lock-a 5 --lock-b 6 --lock-feedback 13 --yes
+
+Exit codes: 0 all checks passed, 1 a fault the technician must act on, 2 usage error.
+"""
+
+import argparse
+import sys
+
+from drivers.relays import contactor as contactor_mod
+from drivers.relays import lock as lock_mod
+from drivers.safety import rcd as rcd_mod
+from tools.hwb_board import UsageError, connector_devices, pin_number
+
+FAULTS = ("weld", "fail-close", "spurious", "jam", "jam-unlock", "jam-once", "rcd-dead", "rcd-stuck")
+STEP_MS = 5
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="relay-test", description=__doc__.split("\n\n")[0])
+    p.add_argument("--board", metavar="FILE", help="board file (boards/*.json); its connector's contactor, "
+                   "lock and rcd pins are used (an emulated board runs like --emulate)")
+    p.add_argument("--connector", type=int, default=1, help="connector of the board (default 1)")
+    p.add_argument("--emulate", action="store_true", help="run against the emulated contactor, lock and RCD")
+    p.add_argument("--emulate-fault", choices=FAULTS, action="append", default=[],
+                   help="make an emulated device fail (repeatable)")
+    p.add_argument("--yes", action="store_true", help="confirm switching real hardware (no EV connected)")
+    p.add_argument("--cycles", type=int, default=1, help="contactor close/open cycles (default 1)")
+    p.add_argument("--hold-ms", type=int, default=500, help="time the contactor stays closed (default 500)")
+    p.add_argument("--min-interval-ms", type=int, default=10000,
+                   help="minimum time between closings (default 10000)")
+    p.add_argument("--agree-ms", type=int, default=250, help="feedback must follow within this (default 250)")
+    p.add_argument("--skip-contactor", action="store_true")
+    p.add_argument("--skip-lock", action="store_true")
+    p.add_argument("--skip-rcd", action="store_true")
+    g = p.add_argument_group("explicit pins (BCM numbers, real hardware)")
+    g.add_argument("--coil", type=int, help="contactor coil output")
+    g.add_argument("--coil-active-low", action="store_true")
+    g.add_argument("--feedback", type=int, help="contactor auxiliary contact input")
+    g.add_argument("--feedback-type", choices=("no", "nc", "none"), default=None)
+    g.add_argument("--feedback-active-low", action="store_true")
+    g.add_argument("--lock-a", type=int, help="lock motor output towards locked")
+    g.add_argument("--lock-b", type=int, help="lock motor output towards unlocked")
+    g.add_argument("--lock-feedback", type=int, help="lock position input (active = locked)")
+    g.add_argument("--lock-feedback-active-low", action="store_true")
+    g.add_argument("--lock-pulse-ms", type=int, default=600)
+    g.add_argument("--lock-retries", type=int, default=3)
+    g.add_argument("--rcd", type=int, help="RCD fault input")
+    g.add_argument("--rcd-active-low", action="store_true")
+    g.add_argument("--rcd-test", type=int, help="RCD test output")
+    g.add_argument("--gpio-backend", choices=("rpi", "gpiod"), default=None,
+                   help="GPIO library (default: the board's gpio_backend, else rpi)")
+    g.add_argument("--chip", default="/dev/gpiochip0", help="gpiod chip (default /dev/gpiochip0)")
+    return p
+
+
+# ---- building the devices -----------------------------------------------------------------
+
+def _emulated(args):
+    from drivers.hal.clock import FakeClock
+    from drivers.sim.rig import RelayRig
+    clock = FakeClock()
+    rig = RelayRig(clock, rcd_test_works="rcd-dead" not in args.emulate_fault)
+    faults = args.emulate_fault
+    if "weld" in faults:
+        rig.contactor.weld()
+    if "fail-close" in faults:
+        rig.contactor.fail_close()
+    if "jam" in faults:
+        rig.lock.jam("lock")
+    if "jam-unlock" in faults:
+        rig.lock.jam("unlock")
+    if "jam-once" in faults:
+        rig.lock.jam("lock", 1)
+    if "rcd-stuck" in faults:
+        rig.rcd.leak(dc_ma=10)
+    specs = {"contactor": rig.contactor_spec(), "lock": rig.lock_spec(), "rcd": rig.rcd_spec()}
+    if "spurious" in faults:
+        rig.contactor.invert_feedback_at(clock.ticks_add(clock.ticks_ms(), 100))
+    return clock, specs
+
+
+def _real(args, board_devices):
+    from drivers.hal.clock import SystemClock
+    from drivers.hal import linux
+    clock = SystemClock()
+    gpio = {"gpio_backend": args.gpio_backend, "chip": args.chip}
+    cfg = {}
+    for name in ("contactor", "lock", "rcd"):
+        spec = board_devices.get(name)
+        if spec is None:
+            continue
+        if name == "contactor":
+            coil, coil_low = pin_number(spec.get("coil"))
+            fb, fb_low = pin_number(spec.get("feedback"))
+            cfg[name] = {"coil": coil, "coil_active_low": coil_low, "feedback": fb, "feedback_active_low": fb_low,
+                         "feedback_type": spec.get("feedback_type")}
+        elif name == "lock":
+            fb, fb_low = pin_number(spec.get("feedback"))
+            cfg[name] = {"lock_out": pin_number(spec.get("lock_out"))[0],
+                         "unlock_out": pin_number(spec.get("unlock_out"))[0],
+                         "feedback": fb, "feedback_active_low": fb_low}
+        else:
+            pin, low = pin_number(spec.get("input"))
+            cfg[name] = {"input": pin, "active_low": low, "test_out": pin_number(spec.get("test_out"))[0]}
+    if args.coil is not None:
+        cfg["contactor"] = {"coil": args.coil, "coil_active_low": args.coil_active_low,
+                            "feedback": args.feedback, "feedback_active_low": args.feedback_active_low,
+                            "feedback_type": args.feedback_type}
+    if args.lock_a is not None or args.lock_b is not None:
+        if args.lock_a is None or args.lock_b is None:
+            raise UsageError("--lock-a and --lock-b go together")
+        cfg["lock"] = {"lock_out": args.lock_a, "unlock_out": args.lock_b, "feedback": args.lock_feedback,
+                       "feedback_active_low": args.lock_feedback_active_low}
+    if args.rcd is not None:
+        cfg["rcd"] = {"input": args.rcd, "active_low": args.rcd_active_low, "test_out": args.rcd_test}
+    for name in cfg:
+        for key in ("coil", "lock_out", "unlock_out", "input"):
+            if key in cfg[name] and cfg[name][key] is None:
+                raise UsageError("%s: no pin for %s" % (name, key))
+
+    def out(pin, active_low=False):
+        return None if pin is None else linux.DigitalOut(pin, active_low=bool(active_low), **gpio)
+
+    def inp(pin, active_low=False):
+        return None if pin is None else linux.DigitalIn(pin, active_low=bool(active_low), **gpio)
+
+    specs = {}
+    c = cfg.get("contactor")
+    if c:
+        specs["contactor"] = {"coil": out(c["coil"], c.get("coil_active_low")),
+                              "feedback": inp(c.get("feedback"), c.get("feedback_active_low")),
+                              "feedback_type": c.get("feedback_type")}
+    c = cfg.get("lock")
+    if c:
+        specs["lock"] = {"lock_out": out(c["lock_out"]), "unlock_out": out(c["unlock_out"]),
+                         "feedback": inp(c.get("feedback"), c.get("feedback_active_low"))}
+    c = cfg.get("rcd")
+    if c:
+        specs["rcd"] = {"input": inp(c["input"], c.get("active_low")), "test_out": out(c.get("test_out"))}
+    for spec in specs.values():
+        spec["clock"] = clock
+    return clock, specs
+
+
+# ---- the checks ---------------------------------------------------------------------------
+
+def _wait(clock, device, done, timeout_ms, log):
+    """Poll `device` until done(event) is true for one of its events, or timeout. Returns (event, ms)."""
+    start = clock.ticks_ms()
+    while True:
+        for event in device.poll(clock.ticks_ms()):
+            log(event)
+            if done(event):
+                return event, clock.ticks_diff(clock.ticks_ms(), start)
+        elapsed = clock.ticks_diff(clock.ticks_ms(), start)
+        if elapsed >= timeout_ms:
+            return None, elapsed
+        clock.sleep_ms(STEP_MS)
+
+
+def _log_event(out):
+    def log(event):
+        kind = event.get("type")
+        if kind.endswith("_fault"):
+            out("  ! %s: %s (%s)" % (kind, event.get("info"), event.get("error_code")))
+        elif kind == "contactor_delayed":
+            out("  waiting %d ms before closing again (relay wear limit)" % event["wait_ms"])
+    return log
+
+
+def check_contactor(clock, spec, args, out):
+    spec = dict(spec)
+    spec["agree_ms"] = args.agree_ms
+    spec["min_interval_ms"] = args.min_interval_ms
+    dev = contactor_mod.build(spec)
+    log = _log_event(out)
+    failures = []
+    settle_limit = args.agree_ms + 100
+    _wait(clock, dev, lambda e: False, settle_limit, log)          # start-up: coil off, check not welded
+    if dev.fault:
+        failures.append(dev.fault)
+    for cycle in range(1, args.cycles + 1):
+        if dev.fault:
+            break
+        out("contactor: cycle %d/%d close" % (cycle, args.cycles))
+        dev.set(True, clock.ticks_ms())
+        wait_limit = settle_limit + (args.min_interval_ms if dev.pending_close else 0)
+        event, ms = _wait(clock, dev, lambda e: e["type"] in ("contactor", "contactor_fault"), wait_limit, log)
+        if event is None or event["type"] != "contactor":
+            failures.append(dev.fault or "no_close")
+            out("contactor: did NOT close (feedback stayed open)")
+            break
+        out("contactor: closed, feedback confirmed after %d ms" % ms if dev.feedback_type != "none"
+            else "contactor: closed (no feedback input to check)")
+        _wait(clock, dev, lambda e: e["type"] == "contactor_fault", args.hold_ms, log)
+        if dev.fault:
+            failures.append(dev.fault)
+            break
+        out("contactor: cycle %d/%d open" % (cycle, args.cycles))
+        dev.set(False, clock.ticks_ms())
+        event, ms = _wait(clock, dev, lambda e: e["type"] in ("contactor", "contactor_fault"), settle_limit, log)
+        if event is None or event["type"] != "contactor":
+            failures.append(dev.fault or "welded")
+            out("contactor: did NOT open - WELDED contacts, keep the station out of service")
+            break
+        out("contactor: opened, feedback confirmed after %d ms" % ms if dev.feedback_type != "none"
+            else "contactor: opened")
+    dev.set(False, clock.ticks_ms())
+    out("contactor: %d closing(s) in this test" % dev.closings)
+    return failures
+
+
+def check_lock(clock, spec, args, out):
+    spec = dict(spec)
+    spec["pulse_ms"] = args.lock_pulse_ms
+    spec["retries"] = args.lock_retries
+    dev = lock_mod.build(spec)
+    log = _log_event(out)
+    limit = dev.retries * (dev.check_ms + dev.retry_gap_ms) + 500
+    failures = []
+    for target, word in ((True, "lock"), (False, "unlock")):
+        out("lock: %s" % word)
+        dev.reset()
+        if target:
+            dev.lock(clock.ticks_ms())
+        else:
+            dev.unlock(clock.ticks_ms())
+        event, ms = _wait(clock, dev, lambda e: e["type"] in ("lock", "lock_fault"), limit, log)
+        if event is None or event["type"] != "lock" or event["locked"] != target:
+            failures.append(dev.fault or (word + "_failed"))
+            out("lock: did NOT %s - JAMMED or no feedback" % word)
+            if target:
+                continue
+            break
+        attempts = event.get("attempts", 1)
+        if attempts == 0:
+            out("lock: already %sed (feedback)" % word)
+        else:
+            out("lock: %sed after %d ms (%d attempt%s)" % (word, ms, attempts, "" if attempts == 1 else "s"))
+    return failures
+
+
+def check_rcd(clock, spec, args, out):
+    dev = rcd_mod.build(spec)
+    log = _log_event(out)
+    _wait(clock, dev, lambda e: False, 20, log)
+    if dev.tripped:
+        out("rcd: tripped before the test (residual current or a broken module)")
+        return [dev.fault]
+    if spec.get("test_out") is None:
+        out("rcd: no test output configured: input reads OK, self-test skipped")
+        return []
+    out("rcd: self-test")
+    dev.self_test(clock.ticks_ms())
+    event, ms = _wait(clock, dev, lambda e: e["type"] == "rcd_selftest",
+                      dev.test_timeout_ms + dev.clear_timeout_ms + 200, log)
+    if event is None or not event["ok"]:
+        out("rcd: self-test FAILED")
+        return [dev.fault or "selftest"]
+    out("rcd: self-test passed (%d ms)" % ms)
+    return []
+
+
+def main(argv=None):
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code == 0 else 2
+
+    def out(line):
+        print(line)
+        sys.stdout.flush()
+
+    if args.emulate_fault and not args.emulate:
+        out("relay-test: --emulate-fault needs --emulate")
+        return 2
+    if args.cycles < 1:
+        out("relay-test: --cycles must be at least 1")
+        return 2
+    try:
+        board_devices = {}
+        if args.board:
+            hal, backend, board_devices = connector_devices(args.board, args.connector)
+            if hal == "emulated":
+                args.emulate = True
+            elif backend and args.gpio_backend is None:
+                # boards spell it "rpi-gpio" (docs/boards.md); the Linux HAL says "rpi"
+                args.gpio_backend = "rpi" if backend.startswith("rpi") or backend == "RPi.GPIO" else backend
+        if args.gpio_backend is None:
+            args.gpio_backend = "rpi"
+        if args.emulate:
+            clock, specs = _emulated(args)
+            out("relay-test: emulated hardware" + (" (faults: %s)" % ", ".join(args.emulate_fault)
+                                                   if args.emulate_fault else ""))
+        else:
+            if not args.yes:
+                out("relay-test: this switches the contactor and the lock on real hardware.")
+                out("Make sure no EV is connected, then run again with --yes.")
+                return 2
+            clock, specs = _real(args, board_devices)
+            if not specs:
+                out("relay-test: nothing to test: give --board or --coil/--lock-a/--lock-b/--rcd")
+                return 2
+    except UsageError as exc:
+        out("relay-test: %s" % exc)
+        return 2
+    except (OSError, ValueError) as exc:
+        out("relay-test: cannot open the hardware: %s" % exc)
+        out("VERDICT: FAIL (hardware not accessible)")
+        return 1
+
+    failures = []
+    checks = (("contactor", check_contactor, args.skip_contactor), ("lock", check_lock, args.skip_lock),
+              ("rcd", check_rcd, args.skip_rcd))
+    for name, fn, skip in checks:
+        if skip or name not in specs:
+            continue
+        try:
+            for f in fn(clock, specs[name], args, out):
+                failures.append("%s %s" % (name, f))
+        except OSError as exc:
+            out("%s: I/O error: %s" % (name, exc))
+            failures.append("%s io" % name)
+    if failures:
+        out("VERDICT: FAIL (%s)" % ", ".join(failures))
+        return 1
+    out("VERDICT: OK (all feedback as commanded)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
