@@ -47,6 +47,7 @@ class Connector:
         self.availability = OPERATIVE
         self.scheduled = None          # availability to apply once the running transaction ends
         self.fault = None              # (errorCode, info) while faulted
+        self.faults = {}               # source -> (errorCode, info): every fault still reported
         self.warning = None            # (errorCode, info) reported with a non-Faulted status
         self.plugged = False            # an EV is connected
         self.cable_in = False           # a cable is in the socket (it may stay after the EV side is unplugged)

@@ -40,9 +40,6 @@ TYPE = "TypeConstraintViolation"
 PROPERTY = "PropertyConstraintViolation"
 OCCURENCE = "OccurenceConstraintViolation"
 
-_INF = float("inf")
-
-
 def _epsilon():
     e = 1.0
     while 1.0 + e / 2 != 1.0:
@@ -94,11 +91,9 @@ def check(node, value):
         for key in node[3]:
             if key not in value:
                 return [PROTOCOL, "required property missing", [key]]
-        nodes = node[2]
-        for i in range(len(names)):
-            key = names[i]
+        for key, child in zip(names, node[2]):
             if key in value:
-                err = check(nodes[i], value[key])
+                err = check(child, value[key])
                 if err is not None:
                     err[2].append(key)
                     return err
@@ -106,6 +101,8 @@ def check(node, value):
     if kind == STRING:
         if not isinstance(value, str):
             return [TYPE, "expected string", []]
+        if len(node) == 1:
+            return None
         if node[1] is not None and len(value) > node[1]:
             return [TYPE, "longer than " + str(node[1]) + " characters", []]
         if node[2] is not None and value not in node[2]:
@@ -116,15 +113,19 @@ def check(node, value):
     if kind == INTEGER:
         if value is True or value is False or not isinstance(value, int):
             return [TYPE, "expected integer", []]
+        if len(node) == 1:
+            return None
         return _check_number(node, value)
     if kind == NUMBER:
         if value is True or value is False:
             return [TYPE, "expected number", []]
         if isinstance(value, float):
-            if value != value or value == _INF or value == -_INF:
+            if value - value != 0:  # inf - inf and nan - nan are nan
                 return [TYPE, "expected a finite number", []]
         elif not isinstance(value, int):
             return [TYPE, "expected number", []]
+        if len(node) == 1:
+            return None
         return _check_number(node, value)
     if kind == ARRAY:
         if not isinstance(value, list):
@@ -171,21 +172,34 @@ def _check_number(node, value):
 
 
 def _is_multiple(value, step):
-    if isinstance(step, int):
-        if isinstance(value, int):
-            return value % step == 0
-        quotient = value / step
-        return quotient == int(quotient)
-    scale = round(1 / step)
-    if scale < 1 or scale != 1 / step:
-        # A step that is not 1/n: plain float arithmetic, as jsonschema does it.
-        quotient = value / step
-        return quotient == int(quotient)
-    # step is 1/scale (0.1, 0.01, 0.5...): is value the float nearest to some k/scale?
-    if isinstance(value, int) or value >= _ALL_INTEGRAL or value <= -_ALL_INTEGRAL:
-        return True
-    diff = value - round(value * scale) / scale
-    return diff == 0 or abs(diff) <= _MULTIPLE_SLACK * abs(value)
+    scale = _SCALES.get(step)
+    if scale is None:
+        scale = _scale(step)
+    if scale:
+        # step is 1/scale (0.1, 0.01, 0.5...): every integer is a multiple, and a float is one when it
+        # is the float nearest to some k/scale, i.e. has at most that many decimals.
+        if isinstance(value, int) or value >= _ALL_INTEGRAL or value <= -_ALL_INTEGRAL:
+            return True
+        nearest = round(value * scale) / scale
+        return nearest == value or abs(nearest - value) <= _MULTIPLE_SLACK * abs(value)
+    if isinstance(step, int) and isinstance(value, int):
+        return value % step == 0
+    # Any other step: plain float arithmetic, as jsonschema does it.
+    quotient = value / step
+    return quotient == int(quotient)
+
+
+_SCALES = {}
+
+
+def _scale(step):
+    scale = 0
+    if not isinstance(step, int):
+        inverse = 1 / step
+        if inverse >= 1 and round(inverse) == inverse:
+            scale = round(inverse)
+    _SCALES[step] = scale
+    return scale
 
 
 def path_text(parts):

@@ -9,10 +9,11 @@ from controller.features.connectivity import Connectivity
 from controller.features.authorization import Authorization
 from controller.features.metering import Metering
 from controller.features.outbox import Outbox
+from controller.features.energy import Energy
 from controller.features.transactions import Transactions
 from controller.features.reset import Reset
 from controller.features.data_transfer import DataTransfer
 from controller.features.status import Status
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
-                    Outbox, Transactions, Reset, DataTransfer, Heartbeat, Status)
+                    Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)

@@ -1,8 +1,11 @@
 """Connector facts from the hardware: cable plugged or not, faults on a connector or on the whole station.
 
+A connector stays Faulted while any source ("pilot", "contactor", "rcd", ...) still reports a fault.
+
 Events (dicts): {"type": "plug"|"unplug", "connector": n} (an unplug with "side": "ev" leaves the cable in a
 socket); {"type": "ev_suspended"|"ev_resumed", "connector": n}; {"type": "fault", "connector": n (0 = station),
-"error_code": OCPP ChargePointErrorCode, "info": text}; {"type": "fault_cleared", "connector": n}.
+"error_code": OCPP ChargePointErrorCode, "info": text, "source": what}; {"type": "fault_cleared", "connector": n,
+"source": what}.
 """
 
 from controller.feature import Feature
@@ -39,7 +42,12 @@ class Connectors(Feature):
             code = event.get("error_code")
             if code not in ERROR_CODES:
                 code = "OtherError"
-            c.fault = (code, event.get("info"))
-            self.st.log.warning("fault on connector " + str(c.id) + ": " + code)
+            c.faults[event.get("source", "")] = (code, event.get("info"))
+            c.fault = c.faults[event.get("source", "")]
+            self.st.log.warning("fault on connector " + str(c.id) + ": " + code +
+                                (" (" + str(event.get("info")) + ")" if event.get("info") else ""))
         elif kind == "fault_cleared":
+            c.faults.pop(event.get("source", ""), None)
             c.fault = None
+            for source in c.faults:
+                c.fault = c.faults[source]

@@ -121,7 +121,7 @@ class Transactions(Feature):
             return
         if kind == "plug":
             if c.transaction is not None:
-                self._energize(c)
+                self._energize(c, now)
             elif c.pending is None:
                 self._adopt_pending(c)
             self._try_start(c, now)
@@ -148,7 +148,7 @@ class Transactions(Feature):
         elif kind == "fault" and c.transaction is not None:
             self.stop(c, "Other", now)
         elif kind in ("ev_suspended", "ev_resumed") and c.transaction is not None:
-            self._energize(c)
+            self._energize(c, now)
 
     def _adopt_pending(self, c):
         """An EV plugged into a connector other than the one an identification picked: it moves here."""
@@ -171,7 +171,7 @@ class Transactions(Feature):
         if tx is not None and getattr(tx, "cap_wh", None) is not None and \
                 self._meter().register(c) >= tx.cap_wh and not c.evse_suspended:
             c.evse_suspended = True
-            self._energize(c)
+            self._energize(c, now)
 
     # ---- identification --------------------------------------------------------------------------------------
     def _tag(self, id_tag, cid, now):
@@ -276,13 +276,10 @@ class Transactions(Feature):
                             opens=tx.to_record())
         self.st.log.info("transaction started on connector " + str(c.id) + " for idTag " + tx.id_tag +
                          " at " + str(tx.meter_start) + " Wh")
-        self._energize(c)
+        self._energize(c, now)
 
-    def _energize(self, c):
-        """Offer current and close the contactor when the transaction may draw energy, else open it."""
-        on = c.transaction is not None and c.plugged and not c.evse_suspended
-        self._hw({"cmd": "current_limit", "connector": c.id, "amps": self.max_amps[c.id] if on else 0})
-        self._hw({"cmd": "contactor", "connector": c.id, "on": on})
+    def _energize(self, c, now):
+        self.st.feature["energy"].refresh(c, now)
 
     def _start_confirmed(self, entry, payload, now):
         if payload is None:
@@ -309,7 +306,7 @@ class Transactions(Feature):
             self.meter_arrived(c, now)
         else:
             c.evse_suspended = True
-            self._energize(c)
+            self._energize(c, now)
 
     def _stop_confirmed(self, entry, payload, now):
         if payload is not None and payload.get("idTagInfo") and entry.payload.get("idTag"):
@@ -333,7 +330,7 @@ class Transactions(Feature):
         c.transaction = None
         c.evse_suspended = False
         c.finishing = c.plugged or c.cable_in
-        self._energize(c)
+        self._energize(c, now)
         meter.transaction_stopped(c)
         self.st.log.info("transaction on connector " + str(c.id) + " stopped (" + reason + ") at " +
                          str(payload["meterStop"]) + " Wh")
@@ -351,7 +348,7 @@ class Transactions(Feature):
             self.stop(c, "EVDisconnected", now, unlock=unlock)
         else:
             c.warning = None
-            self._energize(c)
+            self._energize(c, now)
 
     def _close_recovered(self, c, entry, now):
         tx, deadline, progress = entry
