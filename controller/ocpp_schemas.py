@@ -10,7 +10,8 @@ OCPP 1.6 action name. A node is a tuple whose first item is its kind:
     (INTEGER, minimum, maximum, multiple_of, enum)
     (NUMBER, minimum, maximum, multiple_of, enum)
     (BOOLEAN,)
-Absent constraints are None. Repeated sub-tuples are shared through the _N names.
+Absent constraints are None; a STRING, INTEGER or NUMBER without any is just (KIND,).
+Repeated sub-tuples are shared through the _N names.
 """
 
 OBJECT = 0
@@ -30,7 +31,7 @@ _6 = (_5,)
 _7 = (2, 25, None, False)
 _8 = (2, 50, None, False)
 _9 = ('status', 'currentTime', 'interval')
-_10 = (3, None, None, None, None)
+_10 = (3,)
 _11 = ('reservationId',)
 _12 = (_10,)
 _13 = (2, None, ('Accepted', 'Rejected'), False)
@@ -42,7 +43,7 @@ _18 = (2, 500, None, False)
 _19 = (0, (), (), (), True)
 _20 = (2, None, ('ChargePointMaxProfile', 'TxDefaultProfile', 'TxProfile'), False)
 _21 = (2, 255, None, False)
-_22 = (2, None, None, False)
+_22 = (2,)
 _23 = ('certificateHashData',)
 _24 = ('hashAlgorithm', 'issuerNameHash', 'issuerKeyHash', 'serialNumber')
 _25 = (2, 128, None, False)

@@ -113,9 +113,10 @@ class StationRuntime:
             code, info = c.error_code()
             connectors.append({"id": c.id, "status": c.status, "reported": c.reported, "error_code": code,
                                "info": info, "availability": c.availability, "scheduled": c.scheduled,
-                               "plugged": c.plugged})
+                               "plugged": c.plugged, "transaction": c.transaction is not None})
         return {"charge_point_id": self.settings["charge_point_id"], "registration": st.registration,
                 "online": st.online, "connectors": connectors, "violations": list(st.violations),
+                "journal_backlog": st.feature["outbox"].backlog(),
                 "clock": st.clock.iso(now_ms()), "clock_set": st.clock.is_set}
 
     # ---- loops -----------------------------------------------------------------------------------------------

@@ -65,8 +65,8 @@ def expected(text):
     if not isinstance(frame, list) or not frame:
         return ("-1", {"FormationViolation"})
     kind = frame[0]
-    if isinstance(kind, bool) or kind not in (2, 3, 4):
-        return None
+    if isinstance(kind, bool) or not isinstance(kind, int) or kind not in (2, 3, 4):
+        return None          # an unknown MessageTypeId (2.0 is not an integer) is ignored, OCPP-J 4.1.3
     msg_id = frame[1] if len(frame) > 1 else None
     if not isinstance(msg_id, str) or not 1 <= len(msg_id) <= 36:
         return ("-1", {"FormationViolation"}) if kind == 2 else None
