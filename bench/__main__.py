@@ -9,12 +9,15 @@ def main(argv=None):
                                      "(printed figures, not pass/fail).")
     parser.add_argument("--calls", type=int, default=1000, help="CSMS CALLs for the latency figure")
     parser.add_argument("--starts", type=int, default=5, help="station starts for the start-up figure")
+    parser.add_argument("--cycles", type=int, default=200, help="remote start/stop cycles")
     args = parser.parse_args(argv)
-    from bench import station_bench
+    from bench import session_bench, station_bench
     print("Station process benchmarks:")
     startups, latencies, rss = station_bench.run(args.calls, args.starts)
+    print("Charging-session benchmarks:")
+    starts, stops, day = session_bench.run(args.cycles)
     print()
-    for line in station_bench.summarize(startups, latencies, rss):
+    for line in station_bench.summarize(startups, latencies, rss) + session_bench.summarize(starts, stops, day):
         print(line)
     return 0
 
