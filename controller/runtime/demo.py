@@ -1,4 +1,6 @@
-"""`stationctl demo`: a bench CSMS and the station on simulated hardware, on loopback, with a scripted session.
+"""`stationctl demo`: a bench CSMS and the station on simulated hardware, on loopback, with scripted sessions:
+registration, a full charging session (plug, card, Authorize, StartTransaction, MeterValues, stop, unplug), and an
+offline session that the station replays from its journal when the network comes back.
 
 The station runs as its own process (exactly as `stationctl run` would), the CSMS runs here, and the script
 drives the simulated EV through the control API. Every step is narrated; the station's own log streams below.
@@ -30,46 +32,98 @@ class Narrator:
             sys.stdout.flush()
 
 
-async def scripted_session(csms, station, say):
+async def wait_status(csms, connector, status, mark, timeout=10):
+    return await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == connector and
+                               p["status"] == status, after=mark, timeout=timeout)
+
+
+async def registration(csms, station, say):
     say("Waiting for the station to register with the central system (BootNotification)...")
     boot = await csms.wait_for("BootNotification", timeout=20)
-    say("The station said hello as " + boot["payload"]["chargePointVendor"] + " " +
-        boot["payload"]["chargePointModel"] + "; the CSMS accepted it. It now reports each connector's status.")
+    say("The station introduced itself as " + boot["payload"]["chargePointVendor"] + " " +
+        boot["payload"]["chargePointModel"] + "; the central system accepted it. The station now reports the "
+        "status of each of its two connectors (StatusNotification).")
     await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 2, timeout=10)
+    keys = await csms.call(CP_ID, "GetConfiguration", {"key": ["NumberOfConnectors", "SupportedFeatureProfiles"]})
+    say("The central system reads two of the station's settings (GetConfiguration): " +
+        ", ".join(e["key"] + " = " + e.get("value", "?") for e in keys["configurationKey"]) + ".")
+    await csms.call(CP_ID, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "10"})
+    await csms.call(CP_ID, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "2"})
+    await csms.call(CP_ID, "ChangeConfiguration", {"key": "MeterValuesSampledData", "value":
+                                                   "Energy.Active.Import.Register,Power.Active.Import,Current.Import"})
+    say("It asks for a heartbeat every 10 s, and for energy, power and current every 2 s while charging "
+        "(ChangeConfiguration).")
 
-    say("The CSMS reads the station's settings (GetConfiguration) ...")
-    keys = await csms.call(CP_ID, "GetConfiguration", {"key": ["HeartbeatInterval", "NumberOfConnectors",
-                                                                "SupportedFeatureProfiles"]})
-    for entry in keys["configurationKey"]:
-        say("   " + entry["key"] + " = " + entry.get("value", "?"))
 
-    say("... and asks for a heartbeat every 2 seconds (ChangeConfiguration).")
-    await csms.call(CP_ID, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "2"})
+async def online_session(csms, station, say):
     mark = csms.mark()
-    await csms.wait_for("Heartbeat", after=mark, timeout=5)
-    say("Heartbeat received: the station is alive and its clock is synchronised with the CSMS.")
-
-    say("A driver plugs an EV into connector 1: the connector goes from Available to Preparing.")
-    mark = csms.mark()
-    await station.post("/plug", connector=1)
-    await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 1 and p["status"] == "Preparing",
-                        after=mark, timeout=5)
-
-    say("The driver changes their mind and unplugs: back to Available.")
-    mark = csms.mark()
+    say("A driver plugs an electric car into connector 1: the connector goes from Available to Preparing.")
+    await station.post("/plug", connector=1, ev_max_amps=16)
+    await wait_status(csms, 1, "Preparing", mark)
+    say("The driver holds RFID card 04A1B2C3 to the reader. The station asks the central system whether this "
+        "card may charge (Authorize)...")
+    await station.post("/tag", id_tag="04A1B2C3", connector=1)
+    await csms.wait_for("Authorize", after=mark)
+    start = await csms.wait_for("StartTransaction", after=mark)
+    answer = await csms.wait_for("StartTransaction", after=mark, kind="CALLRESULT", direction="out")
+    tx_id = answer["payload"]["transactionId"]
+    say("Accepted. The station locks the cable, closes its contactor and tells the central system the charge "
+        "has begun (StartTransaction, meter at " + str(start["payload"]["meterStart"]) + " Wh). The central "
+        "system numbers it transaction " + str(tx_id) + ".")
+    await wait_status(csms, 1, "Charging", mark)
+    for _ in range(2):
+        reading = await csms.wait_for("MeterValues", after=mark, timeout=5)
+        mark = csms.ledger.index(reading) + 1
+        say("Meter reading (MeterValues): " + ", ".join(v.get("measurand", "?") + " " + v["value"] + " " +
+                                                         v.get("unit", "") for v in
+                                                         reading["payload"]["meterValue"][0]["sampledValue"]))
+    say("The driver holds the same card to the reader again to stop. No need to ask the central system: it is "
+        "the card that started the charge.")
+    await station.post("/tag", id_tag="04A1B2C3")
+    stop = await csms.wait_for("StopTransaction", after=mark)
+    say("The station opens the contactor, unlocks the cable and reports the end of the charge (StopTransaction): "
+        + str(stop["payload"]["meterStop"] - start["payload"]["meterStart"]) + " Wh delivered, reason " +
+        stop["payload"]["reason"] + ".")
+    await wait_status(csms, 1, "Finishing", mark)
     await station.post("/unplug", connector=1)
-    await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 1 and p["status"] == "Available",
-                        after=mark, timeout=5)
+    await wait_status(csms, 1, "Available", mark)
+    say("The driver unplugs: connector 1 is Available again.")
 
-    say("The operator takes connector 2 out of service (ChangeAvailability Inoperative) and back.")
+
+async def offline_session(csms, station, say):
+    say("Now the station loses its network connection (the control API cuts it).")
+    await station.post("/network", up=False)
+    await asyncio.sleep(0.5)
+    say("Another car plugs into connector 2 (a fixed cable), and the same card is presented. The station cannot "
+        "ask the central system, but it remembers that this card was accepted (authorization cache), so it "
+        "charges anyway and writes every message to its power-safe journal.")
+    await station.post("/plug", connector=2, ev_max_amps=16)
+    await station.post("/tag", id_tag="04A1B2C3", connector=2)
+    await asyncio.sleep(5)
+    state = await station.state()
+    say("Offline for 5 s; the journal holds " + str(state["journal_backlog"]) + " messages waiting to be sent. "
+        "The driver stops with the card and unplugs.")
+    await station.post("/tag", id_tag="04A1B2C3")
+    await station.post("/unplug", connector=2)
+    await asyncio.sleep(0.5)
     mark = csms.mark()
-    await csms.call(CP_ID, "ChangeAvailability", {"connectorId": 2, "type": "Inoperative"})
-    await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 2 and p["status"] == "Unavailable",
-                        after=mark, timeout=5)
-    await csms.call(CP_ID, "ChangeAvailability", {"connectorId": 2, "type": "Operative"})
-    await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 2 and p["status"] == "Available",
-                        after=mark, timeout=5)
-    await csms.wait_for("Heartbeat", after=csms.mark(), timeout=5)
+    say("The network comes back. The station reconnects (no new BootNotification) and replays the journal in "
+        "order, before anything else:")
+    await station.post("/network", up=True)
+    stop = await csms.wait_for("StopTransaction", after=mark, timeout=15)
+    replayed = [e for e in csms.ledger[mark:csms.ledger.index(stop) + 1] if e["dir"] == "in" and
+                e["kind"] == "CALL" and e["action"] in ("StartTransaction", "MeterValues", "StopTransaction")]
+    for e in replayed:
+        stamp = e["payload"].get("timestamp") or e["payload"]["meterValue"][0]["timestamp"]
+        say("   replayed " + e["action"] + " stamped " + stamp)
+    say("The StopTransaction carries transaction id " + str(stop["payload"]["transactionId"]) + ", the number "
+        "the central system gave the replayed StartTransaction: nothing was lost, nothing was sent twice.")
+
+
+async def scripted_session(csms, station, say):
+    await registration(csms, station, say)
+    await online_session(csms, station, say)
+    await offline_session(csms, station, say)
 
 
 async def run_demo(args):
