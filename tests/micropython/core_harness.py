@@ -17,6 +17,12 @@ BOARD = {"name": "test", "hal": "emulated", "rating": {"amps": 32, "phases": 3, 
          "measurands": ["Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage"]}
 
 
+def expect(cond, what):
+    """The scenarios' assertion: works the same on CPython and MicroPython (no pytest rewriting there)."""
+    if not cond:
+        raise AssertionError(what)
+
+
 def iso(epoch_ms):
     from controller.clock import format_iso
     return format_iso(epoch_ms)

@@ -6,12 +6,7 @@ the X-CORE checks of reference/ocpp16-conformance.md; the ids are in the names.
 
 import json
 
-from tests.micropython.core_harness import Bench
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
+from tests.micropython.core_harness import Bench, expect
 
 
 def booted(**kw):

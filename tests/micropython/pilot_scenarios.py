@@ -1,11 +1,6 @@
 """Pilot-driven connector scenarios (IEC 61851 timing, hardware.md §3.6-3.7 and §6) for the sans-I/O core."""
 
-from tests.micropython.core_harness import BOARD, Bench
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
+from tests.micropython.core_harness import BOARD, Bench, expect
 
 
 PILOT_BOARD = {"name": "pilot-test", "hal": "emulated", "rating": BOARD["rating"], "measurands": BOARD["measurands"],

@@ -5,12 +5,7 @@ checks of reference/ocpp16-conformance.md; the ids are in the names.
 """
 
 from controller.storage import MemoryStorage
-from tests.micropython.core_harness import Bench
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
+from tests.micropython.core_harness import Bench, expect
 
 
 def booted(**kw):
