@@ -45,7 +45,7 @@ class StationRuntime:
         self.outbox = None
         self.network_up = True
         self.network_changed = asyncio.Event()
-        self.wake = asyncio.Event()
+        self._tick_handle = None
         self.hardware_wake = asyncio.Event()
         self.stopped = asyncio.Event()
         self.attempt = 0
@@ -70,7 +70,7 @@ class StationRuntime:
                     asyncio.get_running_loop().create_task(self.ws.close())
         if hardware_touched:
             self.hardware_wake.set()    # a command's result (lock closed, contactor fed back) is read at once
-        self.wake.set()
+        self._schedule_tick()
 
     async def _restart(self, kind):
         if self.resetting:
@@ -121,8 +121,8 @@ class StationRuntime:
 
     # ---- loops -----------------------------------------------------------------------------------------------
     async def run(self):
-        loops = [asyncio.ensure_future(self._connection_loop()), asyncio.ensure_future(self._timer_loop()),
-                 asyncio.ensure_future(self._hardware_loop())]
+        loops = [asyncio.ensure_future(self._connection_loop()), asyncio.ensure_future(self._hardware_loop())]
+        self._schedule_tick()
         try:
             await self.stopped.wait()
             if self.ws is not None:
@@ -131,24 +131,24 @@ class StationRuntime:
                 except Exception:
                     pass
         finally:
+            if self._tick_handle is not None:
+                self._tick_handle.cancel()
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
 
-    async def _timer_loop(self):
-        while True:
-            deadline = self.station.next_deadline()
-            timeout = 1.0
-            if deadline is not None:
-                timeout = min(timeout, max(0.0, (deadline - now_ms()) / 1000))
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
-            self.wake.clear()
-            self.station.tick(now_ms())
-            self.apply_effects()
-            self.wake.clear()
+    def _schedule_tick(self):
+        """Wake the core at its next deadline (at least once a second); re-planned after every input."""
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+        deadline = self.station.next_deadline()
+        delay = 1.0 if deadline is None else min(1.0, max(0.0, (deadline - now_ms()) / 1000))
+        self._tick_handle = asyncio.get_running_loop().call_later(delay, self._on_tick)
+
+    def _on_tick(self):
+        self._tick_handle = None
+        self.station.tick(now_ms())
+        self.apply_effects()
 
     async def _hardware_loop(self):
         blocking = getattr(self.hardware, "blocking", False)
