@@ -23,7 +23,7 @@ class CallError(Exception):
     """Raised by a handler to answer with a CALLERROR instead of a CALLRESULT."""
 
     def __init__(self, code, description="", details=None):
-        Exception.__init__(self, code)
+        super().__init__(code)
         self.code = code
         self.description = description
         self.details = details if details is not None else {}
