@@ -18,11 +18,12 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Trees that go onto a board.
 BOARD_TREES = ("controller", "drivers", "boards")
 
-# CPython-only modules, as glob patterns on paths relative to the project root ("*" also matches "/").
+# Modules that stay off a board, as glob patterns on paths relative to the project root ("*" also matches "/").
 # A path matching CPYTHON_ONLY is skipped unless it also matches MICROPYTHON_KEEP.
 CPYTHON_ONLY = (
     "controller/runtime/*",  # the runtimes are per interpreter...
     "drivers/hal/linux*.py",  # Linux HALs: pyserial, smbus2, RPi.GPIO, gpiod
+    "drivers/sim/*",  # device emulators and the desktop simulator: they run on a laptop, not on a board
 )
 MICROPYTHON_KEEP = (
     "controller/runtime/*micropython*",  # ...except the MicroPython runtime (a module or a package)
