@@ -48,6 +48,7 @@ class Transactions(Feature):
                        access="R" if all_fixed else "RW", persist=not all_fixed),
         )
         self.recovered = {}       # connector id -> (Transaction, deadline) found open after a restart
+        self.deciding = []        # idTags (upper case) whose authorization is under way: a re-read is ignored
 
     def actions(self):
         return {"RemoteStartTransaction": self.remote_start, "RemoteStopTransaction": self.remote_stop,
@@ -178,6 +179,9 @@ class Transactions(Feature):
         if not isinstance(id_tag, str) or not 1 <= len(id_tag) <= 20:
             self.st.log.warning("ignored a tag that is not a valid idTag: " + repr(id_tag)[:40])
             return
+        if id_tag.upper() in self.deciding:
+            self.st.log.info("idTag " + id_tag + " read again while its authorization is under way; ignored")
+            return
         for c in self.st.connectors[1:]:
             if c.locked_for is not None and same_tag(c.locked_for, id_tag) and c.transaction is None:
                 c.locked_for = None
@@ -200,6 +204,8 @@ class Transactions(Feature):
             return
 
         def decided(ok, info, when):
+            if id_tag.upper() in self.deciding:
+                self.deciding.remove(id_tag.upper())
             parent = info.get("parentIdTag") if ok else None
             for c in grouped:
                 if parent and c.transaction is not None and same_tag(parent, c.transaction.parent):
@@ -211,6 +217,7 @@ class Transactions(Feature):
             if target is not None and self.usable(target) and target.pending is None:
                 self._authorized(target, id_tag, info, when, False, movable=cid is None)
 
+        self.deciding.append(id_tag.upper())
         self._auth().authorize(id_tag, now, decided)
 
     def _authorized(self, c, id_tag, info, now, remote, movable=False):

@@ -608,6 +608,16 @@ def x_core_18_scheduled_availability_with_transaction():
            repr(b.statuses(mark)))
 
 
+def tag_read_twice_while_authorizing():
+    b = booted()
+    b.answers["Authorize"] = None
+    b.tag("TAG1", 1)
+    b.tag("TAG1", 1)                # the reader saw the card twice
+    expect(len(b.sent("Authorize")) == 1, "one Authorize for a double read")
+    b.reply_held({"idTagInfo": {"status": "Accepted"}})
+    expect(b.station.connectors[1].status == "Preparing", "authorized once, not cancelled")
+
+
 SCENARIOS = [
     tc_003_plug_first, tc_004_1_identification_first, tc_004_2_connection_timeout, tc_023_invalid_tag_does_not_start,
     tc_024_lock_failure, tc_041_no_start_while_faulted, tc_068_same_tag_stops_without_authorize,
@@ -624,4 +634,5 @@ SCENARIOS = [
     x_core_13_unknown_offline, tc_036_queued_meter_values_in_order, x_core_15_retry_then_discard,
     x_core_17_no_transaction_id, journal_survives_restart_and_acks_persist, torn_journal_tail_is_tolerated,
     journal_bound_drops_samples_first, x_core_18_scheduled_availability_with_transaction,
+    tag_read_twice_while_authorizing,
 ]
