@@ -1,14 +1,15 @@
 """Board files: the data that says what hardware a station has (buses, pins, drivers, connectors, ratings).
 
 `load(name_or_path)` reads `boards/<name>.json` or a file path, checks it, and returns the board dict, or raises
-BoardError naming the file, the field and the fix. Both targets read the same files.
+BoardError naming the file, the field and the fix. Both targets read the same files. The buses and device blocks
+are checked by boards/devices_check.py; docs/boards.md describes every field.
 """
 
 import json
 
 HALS = ("emulated", "linux", "micropython")
 CABLES = ("socket", "fixed")
-KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "rating", "buses", "reader", "connectors",
+KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "gpio_chip", "rating", "buses", "reader", "connectors",
                 "measurands", "pins", "notes")
 CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd")
 
@@ -80,6 +81,8 @@ def check(board, path="<board>"):
         _fail(path, "measurands", "must be a list that includes Energy.Active.Import.Register",
               "list the OCPP measurands the board's meters provide")
     board["measurands"] = measurands
+    from boards import devices_check
+    devices_check.check(board, path, _fail)
     return board
 
 

@@ -17,7 +17,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tools import device_cli as cli
+from tools import _common as cli
 
 FAULTS = ("absent", "noisy")
 METER_DRIVERS = ("sdm630", "sdm120", "abb_b23", "ina226")

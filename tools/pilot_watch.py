@@ -11,8 +11,8 @@ Real hardware (CPython, drivers/hal/linux.py): sysfs PWM --pwm-chip/--pwm-channe
 CP measured by an ADS1115 behind peak detectors (--adc ads1115, --bus, --address,
 --channel = positive peak, --low-channel = negative peak, --pp-channel) or an IIO ADC
 sampled in bursts (--adc iio, --iio-device, --channel). Or --board FILE --connector N:
-the connector's "pilot" spec with the same names (pwm_chip, adc, bus, address,
-channel, low_channel, pp_channel, ...).
+the connector's "pilot" and "pp" blocks (docs/boards.md), built by drivers/devices.py
+like the station does.
 
     python -m tools.pilot_watch --emulate --amps 16 --count 6
     python -m tools.pilot_watch --emulate --emulate-fault diode-short --amps 16 --count 6
@@ -26,7 +26,7 @@ import sys
 from drivers.pilot import pilot as pilot_mod
 from drivers.pilot import proximity
 from drivers.pilot.duty import duty_to_ma
-from tools.hwb_board import UsageError, connector_devices
+from tools._common import UsageError, connector_blocks, load_board
 
 FAULTS = ("diode-short", "diode-missing", "diode-open", "cp-short", "ventilation", "adc-fail", "no-ev",
           "pp-short")
@@ -35,8 +35,8 @@ POLL_MS = 20
 
 def _parser():
     p = argparse.ArgumentParser(prog="pilot-watch", description=__doc__.split("\n\n")[0])
-    p.add_argument("--board", metavar="FILE", help="board file (boards/*.json): its connector's 'pilot' spec "
-                   "(an emulated board runs like --emulate)")
+    p.add_argument("--board", metavar="FILE", help="board file (boards/*.json): its connector's 'pilot' and 'pp' "
+                   "blocks (an emulated board runs like --emulate)")
     p.add_argument("--connector", type=int, default=1, help="connector of the board (default 1)")
     p.add_argument("--emulate", action="store_true", help="watch an emulated EV (plugs in after the first line)")
     p.add_argument("--emulate-fault", choices=FAULTS, action="append", default=[],
@@ -63,11 +63,6 @@ def _parser():
     g.add_argument("--adc-at-low-mv", type=int, default=250, help="ADC mV at CP -12 V (divider)")
     g.add_argument("--adc-at-high-mv", type=int, default=3250, help="ADC mV at CP +12 V (divider)")
     return p
-
-
-def _divider(args, cfg):
-    return {"adc_at_low_mv": cfg.get("adc_at_low_mv", args.adc_at_low_mv),
-            "adc_at_high_mv": cfg.get("adc_at_high_mv", args.adc_at_high_mv)}
 
 
 def _emulated(args):
@@ -103,36 +98,44 @@ def _apply_faults(rig, faults):
             rig.i2c.set_absent(0x48)
 
 
-def _real(args, cfg):
-    from drivers.hal.clock import SystemClock
-    from drivers.hal import linux
-    from drivers.pilot import ads1115
-    kind = args.adc or cfg.get("adc") or "ads1115"
-    clock = SystemClock()
-    pwm = linux.PwmOut(cfg.get("pwm_chip", args.pwm_chip), cfg.get("pwm_channel", args.pwm_channel), freq=1000,
-                       initial=None)
-    spec = {"pwm": pwm, "clock": clock, "ventilation": args.ventilation, "divider": _divider(args, cfg)}
-    pp_adc = None
-    pp_channel = cfg.get("pp_channel", args.pp_channel)
-    channel = cfg.get("channel", args.channel)
+def _option_board(args):
+    """A board (docs/boards.md) with the pilot and PP blocks the hardware options describe."""
+    kind = args.adc or "ads1115"
+    pilot = {"driver": "pilot", "pwm": {"chip": args.pwm_chip, "channel": args.pwm_channel},
+             "divider": {"adc_at_low_mv": args.adc_at_low_mv, "adc_at_high_mv": args.adc_at_high_mv}}
     if kind == "ads1115":
-        dev = ads1115.ADS1115(linux.I2C(cfg.get("bus", args.bus)), cfg.get("address", args.address), clock=clock)
-        spec["mode"] = "peak"
-        spec["adc_high"] = dev.input(channel)
-        spec["adc_low"] = dev.input(cfg.get("low_channel", args.low_channel))
-        if pp_channel is not None:
-            pp_adc = dev.input(pp_channel)
+        def adc(channel):
+            return {"type": "ads1115", "bus": "i2c", "address": args.address, "channel": channel}
+        pilot.update({"mode": "peak", "adc_high": adc(args.channel), "adc_low": adc(args.low_channel)})
     elif kind == "iio":
-        device = cfg.get("iio_device", args.iio_device)
-        spec["mode"] = "burst"
-        spec["samples"] = cfg.get("samples", args.samples)
-        spec["adc"] = linux.AnalogIn(device, channel)
-        if pp_channel is not None:
-            pp_adc = linux.AnalogIn(device, pp_channel)
+        def adc(channel):
+            return {"type": "adc", "device": args.iio_device, "channel": channel}
+        pilot.update({"mode": "burst", "adc": adc(args.channel), "samples": args.samples})
     else:
         raise UsageError("on real hardware --adc is ads1115 or iio")
-    pp_spec = {"adc": pp_adc} if pp_adc is not None else None
-    return clock, spec, pp_spec, None
+    connector = {"id": 1, "pilot": pilot}
+    if args.pp_channel is not None:
+        connector["pp"] = {"driver": "proximity", "adc": adc(args.pp_channel)}
+    return {"name": "pilot-watch options", "hal": "linux", "buses": {"i2c": {"type": "i2c", "bus": args.bus}},
+            "connectors": [connector]}
+
+
+def _real(args, board):
+    from drivers.devices import Devices
+    from drivers.hal.select import hal_for
+    if board is None:
+        board = _option_board(args)
+        args.connector = 1
+    blocks = connector_blocks(board, args.connector, ("pilot", "pp"))
+    if "pilot" not in blocks:
+        raise UsageError("connector %d of %s has no pilot block" % (args.connector, board["name"]))
+    pilot = dict(blocks["pilot"])
+    if args.ventilation:
+        pilot["ventilation"] = True
+    devices = Devices(board, hal_for(board))
+    cp = devices.build(pilot)
+    pp = devices.build(blocks["pp"]) if "pp" in blocks else None
+    return devices.clock, cp, pp, None
 
 
 def _fmt_mv(mv):
@@ -188,19 +191,19 @@ def main(argv=None):
         out("pilot-watch: --count must be >= 1 and --interval-ms >= %d" % POLL_MS)
         return 2
     try:
-        cfg = {}
+        board = None
         if args.board:
-            hal, _, devices = connector_devices(args.board, args.connector)
-            if hal == "emulated":
+            board = load_board(args.board)
+            connector_blocks(board, args.connector, ())
+            if board["hal"] == "emulated":
                 args.emulate = True
                 count = count if count is not None else 10
-            cfg = devices.get("pilot") or {}
         if args.emulate:
             clock, spec, pp_spec, rig = _emulated(args)
+            cp = pilot_mod.build(spec)
+            pp = proximity.build(pp_spec) if pp_spec is not None else None
         else:
-            clock, spec, pp_spec, rig = _real(args, cfg)
-        cp = pilot_mod.build(spec)
-        pp = proximity.build(pp_spec) if pp_spec is not None else None
+            clock, cp, pp, rig = _real(args, board)
     except UsageError as exc:
         out("pilot-watch: %s" % exc)
         return 2

@@ -8,8 +8,9 @@ a jammed lock or a failed RCD test give a FAIL verdict and exit code 1.
 
 On real hardware the contactor switches mains: no EV may be connected; --yes confirms.
 Pins are BCM numbers through drivers/hal/linux.py, given as options or taken from a
-board file (--board, --connector: the connector's "contactor", "lock", "rcd" specs; see
-docs/hardware.md "Tools: relay-test, pilot-watch").
+board file (--board, --connector: the connector's "contactor", "lock", "rcd" blocks, built
+by drivers/devices.py like the station does; see docs/hardware.md "Tools: relay-test,
+pilot-watch").
 
     python -m tools.relay_test --emulate
     python -m tools.relay_test --emulate --emulate-fault weld
@@ -21,10 +22,7 @@ Exit codes: 0 all checks passed, 1 a fault the technician must act on, 2 usage e
 import argparse
 import sys
 
-from drivers.relays import contactor as contactor_mod
-from drivers.relays import lock as lock_mod
-from drivers.safety import rcd as rcd_mod
-from tools.hwb_board import UsageError, connector_devices, pin_number
+from tools._common import UsageError, connector_blocks, load_board
 
 FAULTS = ("weld", "fail-close", "spurious", "jam", "jam-unlock", "jam-once", "rcd-dead", "rcd-stuck")
 STEP_MS = 5
@@ -62,13 +60,24 @@ def _parser():
     g.add_argument("--rcd", type=int, help="RCD fault input")
     g.add_argument("--rcd-active-low", action="store_true")
     g.add_argument("--rcd-test", type=int, help="RCD test output")
-    g.add_argument("--gpio-backend", choices=("rpi", "gpiod"), default=None,
-                   help="GPIO library (default: the board's gpio_backend, else rpi)")
-    g.add_argument("--chip", default="/dev/gpiochip0", help="gpiod chip (default /dev/gpiochip0)")
+    g.add_argument("--gpio-backend", choices=("rpi-gpio", "rpi-lgpio", "gpiod", "rpi"), default=None,
+                   help="GPIO library (default: the board's gpio_backend, else rpi-gpio)")
+    g.add_argument("--chip", default=None, help="gpiod chip (default: the board's gpio_chip, else /dev/gpiochip0)")
     return p
 
 
 # ---- building the devices -----------------------------------------------------------------
+# Each device is given as a maker: make(extra) -> driver object, `extra` being the test's own settings
+# (agree_ms, pulse_ms, ...), so a device that cannot be opened fails in its own check.
+
+def _maker(spec):
+    def make(extra):
+        from drivers.devices import driver_module
+        merged = dict(spec)
+        merged.update(extra)
+        return driver_module(spec["driver"]).build(merged)
+    return make
+
 
 def _emulated(args):
     from drivers.hal.clock import FakeClock
@@ -88,73 +97,50 @@ def _emulated(args):
         rig.lock.jam("lock", 1)
     if "rcd-stuck" in faults:
         rig.rcd.leak(dc_ma=10)
-    specs = {"contactor": rig.contactor_spec(), "lock": rig.lock_spec(), "rcd": rig.rcd_spec()}
+    makers = {"contactor": _maker(rig.contactor_spec()), "lock": _maker(rig.lock_spec()),
+              "rcd": _maker(rig.rcd_spec())}
     if "spurious" in faults:
         rig.contactor.invert_feedback_at(clock.ticks_add(clock.ticks_ms(), 100))
-    return clock, specs
+    return clock, makers
 
 
-def _real(args, board_devices):
-    from drivers.hal.clock import SystemClock
-    from drivers.hal import linux
-    clock = SystemClock()
-    gpio = {"gpio_backend": args.gpio_backend, "chip": args.chip}
-    cfg = {}
-    for name in ("contactor", "lock", "rcd"):
-        spec = board_devices.get(name)
-        if spec is None:
-            continue
-        if name == "contactor":
-            coil, coil_low = pin_number(spec.get("coil"))
-            fb, fb_low = pin_number(spec.get("feedback"))
-            cfg[name] = {"coil": coil, "coil_active_low": coil_low, "feedback": fb, "feedback_active_low": fb_low,
-                         "feedback_type": spec.get("feedback_type")}
-        elif name == "lock":
-            fb, fb_low = pin_number(spec.get("feedback"))
-            cfg[name] = {"lock_out": pin_number(spec.get("lock_out"))[0],
-                         "unlock_out": pin_number(spec.get("unlock_out"))[0],
-                         "feedback": fb, "feedback_active_low": fb_low}
-        else:
-            pin, low = pin_number(spec.get("input"))
-            cfg[name] = {"input": pin, "active_low": low, "test_out": pin_number(spec.get("test_out"))[0]}
+def _pin(pin, active_low=False):
+    return None if pin is None else {"pin": pin, "active_low": bool(active_low)}
+
+
+def _option_blocks(args):
+    """Device blocks (docs/boards.md) from the explicit pin options."""
+    blocks = {}
     if args.coil is not None:
-        cfg["contactor"] = {"coil": args.coil, "coil_active_low": args.coil_active_low,
-                            "feedback": args.feedback, "feedback_active_low": args.feedback_active_low,
-                            "feedback_type": args.feedback_type}
+        blocks["contactor"] = {"driver": "contactor", "coil": _pin(args.coil, args.coil_active_low),
+                               "feedback": _pin(args.feedback, args.feedback_active_low)}
+        if args.feedback_type is not None:
+            blocks["contactor"]["feedback_type"] = args.feedback_type
     if args.lock_a is not None or args.lock_b is not None:
         if args.lock_a is None or args.lock_b is None:
             raise UsageError("--lock-a and --lock-b go together")
-        cfg["lock"] = {"lock_out": args.lock_a, "unlock_out": args.lock_b, "feedback": args.lock_feedback,
-                       "feedback_active_low": args.lock_feedback_active_low}
+        blocks["lock"] = {"driver": "lock", "lock_out": args.lock_a, "unlock_out": args.lock_b,
+                          "feedback": _pin(args.lock_feedback, args.lock_feedback_active_low)}
     if args.rcd is not None:
-        cfg["rcd"] = {"input": args.rcd, "active_low": args.rcd_active_low, "test_out": args.rcd_test}
-    for name in cfg:
-        for key in ("coil", "lock_out", "unlock_out", "input"):
-            if key in cfg[name] and cfg[name][key] is None:
-                raise UsageError("%s: no pin for %s" % (name, key))
+        blocks["rcd"] = {"driver": "rcd", "input": _pin(args.rcd, args.rcd_active_low), "test_out": args.rcd_test}
+    return blocks
 
-    def out(pin, active_low=False):
-        return None if pin is None else linux.DigitalOut(pin, active_low=bool(active_low), **gpio)
 
-    def inp(pin, active_low=False):
-        return None if pin is None else linux.DigitalIn(pin, active_low=bool(active_low), **gpio)
+def _real(args, board):
+    from drivers.devices import Devices
+    from drivers.hal.linux import LinuxHal
+    board = board or {}
+    hal_board = {"hal": "linux", "gpio_backend": args.gpio_backend or board.get("gpio_backend", "rpi-gpio"),
+                 "gpio_chip": args.chip or board.get("gpio_chip", "/dev/gpiochip0")}
+    hal = LinuxHal(hal_board)
+    devices = Devices(hal_board, hal)
+    blocks = connector_blocks(board, args.connector, ("contactor", "lock", "rcd")) if board else {}
+    blocks.update(_option_blocks(args))
 
-    specs = {}
-    c = cfg.get("contactor")
-    if c:
-        specs["contactor"] = {"coil": out(c["coil"], c.get("coil_active_low")),
-                              "feedback": inp(c.get("feedback"), c.get("feedback_active_low")),
-                              "feedback_type": c.get("feedback_type")}
-    c = cfg.get("lock")
-    if c:
-        specs["lock"] = {"lock_out": out(c["lock_out"]), "unlock_out": out(c["unlock_out"]),
-                         "feedback": inp(c.get("feedback"), c.get("feedback_active_low"))}
-    c = cfg.get("rcd")
-    if c:
-        specs["rcd"] = {"input": inp(c["input"], c.get("active_low")), "test_out": out(c.get("test_out"))}
-    for spec in specs.values():
-        spec["clock"] = clock
-    return clock, specs
+    def maker(block):
+        return lambda extra: devices.build(block, extra)
+
+    return hal.clock, dict((kind, maker(blocks[kind])) for kind in blocks)
 
 
 # ---- the checks ---------------------------------------------------------------------------
@@ -183,11 +169,8 @@ def _log_event(out):
     return log
 
 
-def check_contactor(clock, spec, args, out):
-    spec = dict(spec)
-    spec["agree_ms"] = args.agree_ms
-    spec["min_interval_ms"] = args.min_interval_ms
-    dev = contactor_mod.build(spec)
+def check_contactor(clock, make, args, out):
+    dev = make({"agree_ms": args.agree_ms, "min_interval_ms": args.min_interval_ms})
     log = _log_event(out)
     failures = []
     settle_limit = args.agree_ms + 100
@@ -225,11 +208,8 @@ def check_contactor(clock, spec, args, out):
     return failures
 
 
-def check_lock(clock, spec, args, out):
-    spec = dict(spec)
-    spec["pulse_ms"] = args.lock_pulse_ms
-    spec["retries"] = args.lock_retries
-    dev = lock_mod.build(spec)
+def check_lock(clock, make, args, out):
+    dev = make({"pulse_ms": args.lock_pulse_ms, "retries": args.lock_retries})
     log = _log_event(out)
     limit = dev.retries * (dev.check_ms + dev.retry_gap_ms) + 500
     failures = []
@@ -255,14 +235,14 @@ def check_lock(clock, spec, args, out):
     return failures
 
 
-def check_rcd(clock, spec, args, out):
-    dev = rcd_mod.build(spec)
+def check_rcd(clock, make, args, out):
+    dev = make({})
     log = _log_event(out)
     _wait(clock, dev, lambda e: False, 20, log)
     if dev.tripped:
         out("rcd: tripped before the test (residual current or a broken module)")
         return [dev.fault]
-    if spec.get("test_out") is None:
+    if dev.test_out is None:
         out("rcd: no test output configured: input reads OK, self-test skipped")
         return []
     out("rcd: self-test")
@@ -294,18 +274,14 @@ def main(argv=None):
         out("relay-test: --cycles must be at least 1")
         return 2
     try:
-        board_devices = {}
+        board = None
         if args.board:
-            hal, backend, board_devices = connector_devices(args.board, args.connector)
-            if hal == "emulated":
+            board = load_board(args.board)
+            connector_blocks(board, args.connector, ())
+            if board["hal"] == "emulated":
                 args.emulate = True
-            elif backend and args.gpio_backend is None:
-                # boards spell it "rpi-gpio" (docs/boards.md); the Linux HAL says "rpi"
-                args.gpio_backend = "rpi" if backend.startswith("rpi") or backend == "RPi.GPIO" else backend
-        if args.gpio_backend is None:
-            args.gpio_backend = "rpi"
         if args.emulate:
-            clock, specs = _emulated(args)
+            clock, makers = _emulated(args)
             out("relay-test: emulated hardware" + (" (faults: %s)" % ", ".join(args.emulate_fault)
                                                    if args.emulate_fault else ""))
         else:
@@ -313,26 +289,22 @@ def main(argv=None):
                 out("relay-test: this switches the contactor and the lock on real hardware.")
                 out("Make sure no EV is connected, then run again with --yes.")
                 return 2
-            clock, specs = _real(args, board_devices)
-            if not specs:
+            clock, makers = _real(args, board)
+            if not makers:
                 out("relay-test: nothing to test: give --board or --coil/--lock-a/--lock-b/--rcd")
                 return 2
     except UsageError as exc:
         out("relay-test: %s" % exc)
         return 2
-    except (OSError, ValueError) as exc:
-        out("relay-test: cannot open the hardware: %s" % exc)
-        out("VERDICT: FAIL (hardware not accessible)")
-        return 1
 
     failures = []
     checks = (("contactor", check_contactor, args.skip_contactor), ("lock", check_lock, args.skip_lock),
               ("rcd", check_rcd, args.skip_rcd))
     for name, fn, skip in checks:
-        if skip or name not in specs:
+        if skip or name not in makers:
             continue
         try:
-            for f in fn(clock, specs[name], args, out):
+            for f in fn(clock, makers[name], args, out):
                 failures.append("%s %s" % (name, f))
         except OSError as exc:
             out("%s: I/O error: %s" % (name, exc))

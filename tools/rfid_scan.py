@@ -15,7 +15,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tools import device_cli as cli
+from tools import _common as cli
 
 DRIVERS = ("pn532", "rdm6300")
 FAULTS = ("dead", "garbage", "checksum", "unplugged")

@@ -21,6 +21,10 @@ OVERCURRENT_MS = 7000
 MIN_AMPS = 6
 
 
+PILOT_MEANING = {"A": "no EV", "B": "EV connected", "C": "EV asks for energy", "D": "EV asks, with ventilation",
+                 "E": "pilot shorted", "F": "EVSE not available"}
+
+
 class PilotState:
     def __init__(self, spec):
         self.has_pilot = "pilot" in spec
@@ -85,6 +89,9 @@ class Energy(Feature):
                 s.pending = None
                 s.offered = offer
                 s.duty_at = now
+                self.st.log.info("connector " + str(c.id) + " pilot " + (
+                    "offers " + str(offer) + " A" if offer > 0 else "steady +12 V (no offer)" if offer == 0 else
+                    "at -12 V (state F)"))
                 self.st.emit(("hw", {"cmd": "pilot", "connector": c.id, "amps": offer}))
         want = s.offered > 0 and s.cp == "C" and self.allowed(c)
         if want:
@@ -109,6 +116,7 @@ class Energy(Feature):
     def _switch(self, c, s, on):
         if s.contactor != on:
             s.contactor = on
+            self.st.log.info("connector " + str(c.id) + " contactor " + ("closed" if on else "opened"))
             self.st.emit(("hw", {"cmd": "contactor", "connector": c.id, "on": on}))
 
     # ---- events ----------------------------------------------------------------------------------------------
@@ -146,6 +154,9 @@ class Energy(Feature):
             return
         old = s.cp
         s.cp = state
+        if old != state:
+            self.st.log.info("connector " + str(c.id) + " pilot " + old + " -> " + state + " (" +
+                             PILOT_MEANING.get(state, "") + ")")
         if state == "A" and old != "A":
             side = "ev" if (s.socket and s.pp_amps is not None) else "both"
             self.st.event({"type": "unplug", "connector": c.id, "side": side}, now)

@@ -61,6 +61,8 @@ class Status(Feature):
 
     def report(self, c, now):
         code, info = c.error_code()
+        if c.status == conn.FAULTED and code == "NoError":
+            code, info = self.st.zero.error_code()     # faulted because the whole station is
         payload = {"connectorId": c.id, "status": c.status, "errorCode": code,
                    "timestamp": self.st.clock.iso(c.changed_at)}
         if info:

@@ -221,11 +221,15 @@ class Transactions(Feature):
         self._auth().authorize(id_tag, now, decided)
 
     def _authorized(self, c, id_tag, info, now, remote, movable=False):
+        c.finishing = False       # a new session on a cable still in: Finishing -> Preparing -> Charging
         c.pending = {"id_tag": id_tag, "parent": info.get("parentIdTag"), "remote": remote, "movable": movable,
                      "expires": now + self.st.config.get("ConnectionTimeOut") * 1000}
         c.preparing = True
         self.st.log.info("idTag " + id_tag + " authorized on connector " + str(c.id) +
                          ("" if c.plugged else "; waiting for the EV"))
+        # Record Preparing now: if the start follows at once, the connector must not skip from Finishing or
+        # Available straight to Charging within one step.
+        self.st.feature["status"].refresh(now)
         self._try_start(c, now)
 
     def tick(self, now):
@@ -386,6 +390,7 @@ class Transactions(Feature):
         if c is None:
             return {"status": "Rejected"}
         id_tag = payload["idTag"]
+        c.finishing = False
         c.pending = {"id_tag": id_tag, "parent": None, "remote": True, "movable": False,
                      "expires": now + self.st.config.get("ConnectionTimeOut") * 1000}
         c.preparing = True

@@ -66,8 +66,8 @@ async def _run(settings, board, restart_argv):
     world = None
     api = None
     if board["hal"] == "emulated":
-        from drivers.sim.world import SimWorld
-        world = SimWorld(board, FileStorage(settings["data_dir"]), now_ms())
+        from drivers.sim.desktop_rig import DesktopRig
+        world = DesktopRig(board, FileStorage(settings["data_dir"]), now_ms())
         hardware = world
     else:
         sys.stderr.write("stationctl: board " + board["name"] + " uses hal '" + board["hal"] +

@@ -77,6 +77,13 @@ async def online_session(csms, station, say):
         say("Meter reading (MeterValues): " + ", ".join(v.get("measurand", "?") + " " + v["value"] + " " +
                                                          v.get("unit", "") for v in
                                                          reading["payload"]["meterValue"][0]["sampledValue"]))
+    say("The car's battery management pauses the charge: its control pilot goes from C back to B, the station "
+        "opens the contactor at once and reports SuspendedEV...")
+    await station.post("/ev", connector=1, suspended=True)
+    await wait_status(csms, 1, "SuspendedEV", mark)
+    say("...and resumes: pilot B -> C, the contactor closes again, Charging.")
+    await station.post("/ev", connector=1, suspended=False)
+    await wait_status(csms, 1, "Charging", mark)
     say("The driver holds the same card to the reader again to stop. No need to ask the central system: it is "
         "the card that started the charge.")
     await station.post("/tag", id_tag="04A1B2C3")
@@ -85,9 +92,12 @@ async def online_session(csms, station, say):
         + str(stop["payload"]["meterStop"] - start["payload"]["meterStart"]) + " Wh delivered, reason " +
         stop["payload"]["reason"] + ".")
     await wait_status(csms, 1, "Finishing", mark)
+    await asyncio.sleep(1.0)
+    say("With the offer withdrawn the car goes back to pilot state B; the connector is Finishing until the "
+        "driver unplugs.")
     await station.post("/unplug", connector=1)
     await wait_status(csms, 1, "Available", mark)
-    say("The driver unplugs: connector 1 is Available again.")
+    say("The driver unplugs (pilot A): connector 1 is Available again.")
 
 
 async def offline_session(csms, station, say):

@@ -10,6 +10,9 @@
     POST /lock        {"connector": 1, "fails": true}
     POST /network     {"up": false}
     POST /power-loss  {}
+    POST /device-fault {"connector": 1, "kind": "weld"|"lock-jam"|"rcd-trip"|"meter-offline"|"reader-dead"|
+                        "diode-short"|"diode-missing"|"cp-short"}   (a fault inside an emulated device; the real
+                        drivers must notice it; /clear-fault repairs the connector's devices)
 
 Every answer is a JSON object; errors are HTTP 400 with {"error": "..."}. See docs/control-api.md.
 """
@@ -50,7 +53,24 @@ class ControlApi:
             "/lock": lambda b: w.set_lock_fails(_int(b, "connector"), bool(b.get("fails"))),
             "/network": lambda b: self.runtime.set_network(bool(b.get("up"))),
             "/power-loss": lambda b: w.warn_power_loss(),
+            "/device-fault": lambda b: self._device_fault(_int(b, "connector"), _str(b, "kind")),
         }
+
+    def _device_fault(self, cid, kind):
+        w = self.world
+        faults = {
+            "weld": lambda: w.weld(cid),
+            "lock-jam": lambda: w.jam_lock(cid),
+            "rcd-trip": lambda: w.rcd_trip(cid),
+            "meter-offline": lambda: w.meter_offline(cid),
+            "reader-dead": lambda: w.reader_dead(),
+            "diode-short": lambda: w.ev_diode(cid, "shorted"),
+            "diode-missing": lambda: w.ev_diode(cid, "missing"),
+            "cp-short": lambda: w.cp_short(cid),
+        }
+        if kind not in faults:
+            raise ValueError("kind must be one of " + ", ".join(sorted(faults)))
+        faults[kind]()
 
     def handle(self, method, path, body):
         if method == "GET" and path == "/state":

@@ -53,3 +53,11 @@ def duty_ns(permille, period_ns):
     if permille is None:
         return period_ns
     return (permille * period_ns * 2 + 1000) // 2000
+
+
+def pin_spec(value):
+    """(pin, active_low, pull) from a board-file pin: a number (or a name on emulated boards), or a dict
+    {"pin": 17, "active_low": true, "pull": "up"}."""
+    if isinstance(value, dict):
+        return value.get("pin"), value.get("active_low") is True, value.get("pull")
+    return value, False, None

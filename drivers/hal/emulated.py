@@ -8,13 +8,18 @@
 * `EmulatedPin`, `EmulatedPwm`, `EmulatedAdc(source_fn)`: a pin usable as DigitalOut or DigitalIn, a PWM output
   and an ADC channel. Test code and emulators drive and observe them.
 
+* `EmulatedHal(board, clock)`: board-file specs resolved to the objects above, by bus name and pin name or number,
+  for drivers/devices.py. A rig registers its emulators' buses and pins first (`add_bus`, `add_pin`,
+  `add_pwm`, `add_adc`); anything not registered is created unwired (a serial line nobody answers, an
+  empty I2C bus, a pin reading inactive) and can be looked up afterwards.
+
 A "reply" is one non-empty chunk taken from `device.pending()`; faults apply to whole replies.
 Without a clock, `read()` never waits; with one, it waits through `clock.sleep_ms` in `poll_step_ms` steps so
 devices whose output depends on time can produce bytes during the wait.
 """
 
 from drivers.hal.errors import BusError
-from drivers.hal.common import check_permille, reg_bytes
+from drivers.hal.common import check_permille, pin_spec, reg_bytes
 
 _LOG_MAX = 32
 
@@ -334,3 +339,78 @@ class EmulatedAdc:
         if self.fail:
             raise BusError(5, "ADC read failed")
         return int(round(self.source_fn()))
+
+
+class _Silent:
+    """The far end of a serial line with nothing connected."""
+
+    def receive(self, data):
+        pass
+
+    def pending(self):
+        return b""
+
+
+def _key(spec):
+    return spec.get("pin") if isinstance(spec, dict) else spec
+
+
+class EmulatedHal:
+    blocking = False    # everything answers at once, in simulated time
+
+    def __init__(self, board=None, clock=None):
+        if clock is None:
+            from drivers.hal.clock import FakeClock
+            clock = FakeClock()
+        self.clock = clock
+        self.buses = {}
+        self.pins = {}
+        self.pwms = {}
+        self.adcs = {}
+
+    # -- registration (rig side) -----------------------------------------------------------------------------
+    def add_bus(self, name, bus):
+        """Register an EmulatedSerial or EmulatedI2C under its board-file bus name; returns it."""
+        return _put(self.buses, name, bus)
+
+    def add_pin(self, name, pin):
+        return _put(self.pins, name, pin)
+
+    def add_pwm(self, name, pwm):
+        return _put(self.pwms, name, pwm)
+
+    def add_adc(self, name, adc):
+        return _put(self.adcs, name, adc)
+
+    # -- the HAL side (drivers/devices.py) ---------------------------------------------------------------------
+    def serial(self, name, spec):
+        return _get(self.buses, name, lambda: EmulatedSerial(_Silent(), self.clock))
+
+    def i2c(self, name, spec):
+        return _get(self.buses, name, lambda: EmulatedI2C(self.clock))
+
+    def output(self, value, initial=False):
+        name = pin_spec(value)[0]
+        return _get(self.pins, name, lambda: EmulatedPin(initial=initial, clock=self.clock, name=str(name)))
+
+    def input(self, value):
+        return self.output(value)
+
+    def pwm(self, spec, initial=None):
+        name = _key(spec)
+        return _get(self.pwms, name, lambda: EmulatedPwm(clock=self.clock, name=str(name), initial=initial))
+
+    def adc(self, spec):
+        name = _key(spec)
+        return _get(self.adcs, name, lambda: EmulatedAdc(lambda: 0, self.clock, name=str(name)))
+
+
+def _put(table, name, obj):
+    table[name] = obj
+    return obj
+
+
+def _get(table, name, make):
+    if name not in table:
+        table[name] = make()
+    return table[name]

@@ -5,10 +5,14 @@ Classes keep the HAL contract of drivers/hal (see docs/hardware.md "HAL"):
   direction pin (`de_pin`, a DigitalOut) held for one character time after the last byte, or the kernel's RS-485
   mode (`rs485_kernel=True`).
 * `I2C(bus)`: smbus2 `i2c_rdwr` so 16-bit register addresses work; `scan()` probes like i2cdetect.
-* `DigitalOut` / `DigitalIn`: `gpio_backend="rpi"` (module RPi.GPIO, also provided by rpi-lgpio on a Pi 5) or
-  `"gpiod"` (libgpiod v2 Python bindings). Polarity is handled here, not by the GPIO library.
+* `DigitalOut` / `DigitalIn`: `gpio_backend` "rpi-gpio" (module RPi.GPIO; also "rpi", "RPi.GPIO"), "rpi-lgpio"
+  (the rpi-lgpio shim on a Pi 5, which provides the same module) or "gpiod" (libgpiod v2 Python bindings). Polarity
+  is handled here, not by the GPIO library.
 * `PwmOut(chip, channel, freq)`: /sys/class/pwm; None = 100 % (steady high), 0 = steady low.
 * `AnalogIn(device, channel)`: an IIO ADC (`in_voltageN_raw` x `in_voltage[N]_scale` = mV).
+
+* `LinuxHal(board, clock)`: the same classes opened from board-file specs (docs/boards.md), for
+  drivers/devices.py.
 
 Every OS or library error becomes `BusError`. Third-party modules are imported lazily so this file imports on a
 laptop without them.
@@ -254,9 +258,13 @@ class _GpiodLine:
         return got
 
 
+RPI_BACKENDS = ("rpi-gpio", "rpi-lgpio", "rpi", "RPi.GPIO")
+GPIO_BACKENDS = ("rpi-gpio", "rpi-lgpio", "gpiod")
+
+
 def _open_line(pin, output, level, pull, gpio_backend, chip, gpio_module):
     try:
-        if gpio_backend in ("rpi", "RPi.GPIO", "rpi-lgpio"):
+        if gpio_backend in RPI_BACKENDS:
             return _RpiLine(pin, output, level, pull, gpio_module)
         if gpio_backend == "gpiod":
             return _GpiodLine(pin, output, level, pull, gpio_module, chip)
@@ -264,7 +272,7 @@ def _open_line(pin, output, level, pull, gpio_backend, chip, gpio_module):
         raise
     except Exception as exc:
         raise _bus_error(exc, "GPIO %s" % pin)
-    raise ValueError("gpio_backend must be 'rpi' or 'gpiod'")
+    raise ValueError("gpio_backend must be one of " + ", ".join(GPIO_BACKENDS))
 
 
 class DigitalOut:
@@ -388,3 +396,54 @@ class AnalogIn:
         except (OSError, ValueError) as exc:
             raise _bus_error(exc, "ADC read")
         return int(round(raw * self.scale_mv))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Board-file specs -> HAL objects
+# --------------------------------------------------------------------------------------------------------------
+
+class LinuxHal:
+    """Opens the classes above from board-file specs (docs/boards.md "Buses, pins and devices").
+
+    Serial bus: {"port", "baud", "parity", "bits", "stop", "de_pin", "rs485_kernel"}; I2C bus: {"bus": 1};
+    pins: BCM numbers (or line offsets on `gpio_chip` with gpiod), plain or {"pin", "active_low", "pull"};
+    PWM: {"chip", "channel", "freq"}; ADC: an IIO channel {"device", "channel"}.
+    """
+
+    blocking = True     # serial timeouts and ADC conversions block the caller: the runtime polls in a thread
+
+    def __init__(self, board=None, clock=None, pwm_root="/sys/class/pwm", iio_root="/sys/bus/iio/devices",
+                 gpio_module=None):
+        from drivers.hal.clock import SystemClock
+        from drivers.hal.common import pin_spec
+        board = board or {}
+        self.clock = clock if clock is not None else SystemClock()
+        self.gpio_backend = board.get("gpio_backend", "rpi-gpio")
+        self.chip = board.get("gpio_chip", "/dev/gpiochip0")
+        self.pwm_root = pwm_root
+        self.iio_root = iio_root
+        self.gpio_module = gpio_module      # a stand-in for RPi.GPIO / gpiod in tests
+        self._pin_spec = pin_spec
+
+    def serial(self, name, spec):
+        de = spec.get("de_pin")
+        return Serial(spec["port"], spec.get("baud", 9600), spec.get("bits", 8), spec.get("parity", "N"),
+                      spec.get("stop", 1), None if de is None else self.output(de),
+                      spec.get("rs485_kernel") is True)
+
+    def i2c(self, name, spec):
+        return I2C(spec.get("bus", 1))
+
+    def output(self, value, initial=False):
+        pin, active_low, _ = self._pin_spec(value)
+        return DigitalOut(pin, active_low, initial, self.gpio_backend, self.chip, self.gpio_module)
+
+    def input(self, value):
+        pin, active_low, pull = self._pin_spec(value)
+        return DigitalIn(pin, active_low, pull, self.gpio_backend, self.chip, self.gpio_module)
+
+    def pwm(self, spec, initial=None):
+        return PwmOut(spec.get("chip", 0), spec.get("channel", 0), spec.get("freq", 1000), initial, self.pwm_root)
+
+    def adc(self, spec):
+        return AnalogIn(spec.get("device", 0), spec.get("channel", 0), self.iio_root)

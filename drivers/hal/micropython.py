@@ -14,7 +14,7 @@ import machine
 
 from drivers.hal.errors import BusError
 from drivers.hal.clock import SystemClock
-from drivers.hal.common import char_bits, char_time_us, check_permille, duty_u16
+from drivers.hal.common import char_bits, char_time_us, check_permille, duty_u16, pin_spec
 
 _PARITY = {None: None, "N": None, "E": 0, "O": 1, 0: 0, 1: 1}
 
@@ -243,3 +243,46 @@ class AnalogIn:
             return self._adc.read_u16() * self.vref_mv // 65535
         except OSError as exc:
             raise _bus_error(exc, "ADC read")
+
+
+class MicroPythonHal:
+    """Opens the classes above from board-file specs (docs/boards.md "Buses, pins and devices").
+
+    Serial bus: {"uart", "tx", "rx", "baud", "parity", "bits", "stop", "de_pin", "rxbuf"}; I2C bus: {"bus", "scl",
+    "sda", "freq", "soft"}; pins: GPIO numbers, plain or {"pin", "active_low", "pull"}; PWM: a pin or {"pin",
+    "freq"}; ADC: {"pin", "atten" ("0dB", "2_5dB", "6dB", "11dB"), "vref_mv"}.
+    """
+
+    blocking = True     # UART waits and ADC bursts block; there is no thread to hand them to on a board
+
+    def __init__(self, board=None, clock=None):
+        self.clock = clock if clock is not None else SystemClock()
+
+    def serial(self, name, spec):
+        de = spec.get("de_pin")
+        return Serial(spec["uart"], spec.get("baud", 9600), spec.get("tx"), spec.get("rx"), spec.get("bits", 8),
+                      spec.get("parity"), spec.get("stop", 1), None if de is None else self.output(de),
+                      spec.get("rxbuf", 512), self.clock)
+
+    def i2c(self, name, spec):
+        return I2C(spec.get("bus", 0), spec.get("scl"), spec.get("sda"), spec.get("freq", 100000),
+                   spec.get("soft") is True)
+
+    def output(self, value, initial=False):
+        pin, active_low, _ = pin_spec(value)
+        return DigitalOut(pin, active_low, initial)
+
+    def input(self, value):
+        pin, active_low, pull = pin_spec(value)
+        return DigitalIn(pin, active_low, pull)
+
+    def pwm(self, spec, initial=None):
+        if isinstance(spec, dict):
+            return PwmOut(spec["pin"], spec.get("freq", 1000), initial)
+        return PwmOut(spec, 1000, initial)
+
+    def adc(self, spec):
+        atten = spec.get("atten")
+        if atten is not None:
+            atten = getattr(machine.ADC, "ATTN_" + atten.upper(), None)
+        return AnalogIn(spec["pin"], atten, spec.get("vref_mv", 3300))

@@ -2,7 +2,7 @@
 
 set(on, now_ms) commands the coil. The feedback must agree within `agree_ms` (250 ms)
 and stay agreeing for `debounce_ms` (10 ms); then a "contactor" event confirms it.
-Faults (latched until reset(), event "contactor_fault"):
+Faults (latched until reset(), which then re-checks the feedback; event "contactor_fault"):
   "welded"      commanded off, feedback still on after agree_ms   -> PowerSwitchFailure
   "no_close"    commanded on, feedback still off after agree_ms   -> PowerSwitchFailure
                 (the coil is switched off again)
@@ -137,10 +137,15 @@ class Contactor:
         self._events.append({"type": "contactor_fault", "fault": fault, "error_code": code,
                              "info": text if info is None else text + ": " + info})
 
-    def reset(self):
-        """Clear a latched fault (manual reset by a technician or the core's policy)."""
+    def reset(self, now_ms=None):
+        """Clear a latched fault (manual reset by a technician or the core's policy). The feedback is then checked
+        against the command again as after a fresh command: a contactor still welded is reported welded again,
+        one that was repaired is confirmed with a "contactor" event."""
         self.fault = None
         self._disagree_at = None
+        if self.feedback_type != "none":
+            self._cmd_at = self.clock.ticks_ms() if now_ms is None else now_ms
+            self._agree_at = None
 
     def poll(self, now_ms=None):
         """Supervise the feedback and run a delayed close; returns events, never raises."""

@@ -9,7 +9,8 @@ ContactorEmulator: the auxiliary contact follows the coil after `close_ms`/`open
   Faults: weld() - the contacts weld at the next closing (stay closed after the coil
   drops); fail_close() - the contacts never close; force_feedback(value) - the
   feedback wire reads `value` regardless (None to release); invert_feedback_at(t) -
-  from clock time t on, the feedback reads the opposite of the contacts (spurious).
+  from clock time t on, the feedback reads the opposite of the contacts (spurious); repair() undoes them all
+  (a welded contactor opens when its coil is off).
 LockEmulator: a motor moving the pin while lock_out or unlock_out is driven, needing
   `travel_ms` of drive to go from one end to the other; feedback active = locked.
   Faults: jam(direction, pulses) - the next `pulses` drives towards "lock", "unlock"
@@ -69,6 +70,15 @@ class ContactorEmulator:
 
     def invert_feedback_at(self, t_ms):
         self._invert_at = t_ms
+
+    def repair(self):
+        self._settle()
+        self.welded = False
+        self._weld_next = False
+        self._fail_close = False
+        self._forced = None
+        self._invert_at = None
+        self._coil_at = self.clock.ticks_ms()
 
     def _coil_changed(self, pin):
         self._settle()

@@ -4,7 +4,7 @@ issue (authorization rules, invalid ids, stop variants, fixed cables, faults, tr
 import asyncio
 
 from bench_csms import StationCallError
-from tests.conformance.test_core_transactions import charge, ready, status
+from tests.conformance.test_core_transactions import charge, ready, status, until
 from tests.station_process import run, station_env
 
 
@@ -152,7 +152,7 @@ def test_tc_037_2_invalid_id_suspends(tmp_path):
             await status(csms, 1, "SuspendedEVSE", after=mark)
             await asyncio.sleep(0.3)
             assert not csms.received("StopTransaction")
-            assert not (await station.state())["hardware"]["connectors"][0]["contactor"], "energy stopped"
+            await until(station, lambda hw: not hw["contactor"], "energy stopped")
     run(body())
 
 
@@ -179,7 +179,11 @@ def test_tc_041_fault_blocks_start(tmp_path):
             await station.post("/fault", connector=0, error_code="HighTemperature", info="enclosure 80 C")
             for cid in (0, 1, 2):
                 await status(csms, cid, "Faulted", after=mark)
-            await station.post("/plug", connector=1)
+            faulted = [e for e in csms.ledger[mark:] if e["action"] == "StatusNotification" and e["kind"] == "CALL" and
+                       e["payload"]["connectorId"] == 1][-1]["payload"]
+            assert faulted["errorCode"] == "HighTemperature", "a connector faulted by the station says why"
+            await station.post("/plug", connector=1)       # the pilot shows state F: the EV cannot even ask
+            await asyncio.sleep(0.5)
             await station.post("/tag", id_tag="TAG1", connector=1)
             await asyncio.sleep(1.0)
             assert not csms.received("StartTransaction")
@@ -267,6 +271,7 @@ def test_x_core_12_local_authorize_offline_false(tmp_path):
             await station.post("/network", up=False)
             await asyncio.sleep(0.3)
             await station.post("/plug", connector=1)
+            await until(station, lambda c: c["plugged"], "EV seen", part="station")
             await station.post("/tag", id_tag="TAG1", connector=1)
             await asyncio.sleep(0.5)
             assert not (await station.state())["connectors"][1]["transaction"]
@@ -286,8 +291,7 @@ def test_x_core_13_unknown_id_offline(tmp_path):
             await asyncio.sleep(0.3)
             await station.post("/plug", connector=1)
             await station.post("/tag", id_tag="STRANGER", connector=1)
-            await asyncio.sleep(0.5)
-            assert (await station.state())["connectors"][1]["transaction"]
+            await until(station, lambda c: c["transaction"], "an offline transaction", part="station")
             mark = csms.mark()
             await station.post("/network", up=True)
             start = await csms.wait_for("StartTransaction", after=mark, timeout=10)

@@ -66,8 +66,10 @@ def test_rfid_scan_missing_port_is_a_failure():
 
 def test_rfid_scan_takes_settings_from_board_file(tmp_path):
     board = tmp_path / "board.json"
-    board.write_text(json.dumps({"name": "x", "devices": {"rfid": {"driver": "rdm6300", "port": "/dev/nothing",
-                                                                   "baud": 9600}}}))
+    board.write_text(json.dumps({"name": "x", "hal": "linux", "rating": {"amps": 16, "phases": 1, "volts": 230},
+                                 "buses": {"uart": {"type": "serial", "port": "/dev/nothing", "baud": 9600}},
+                                 "reader": {"driver": "rdm6300", "bus": "uart"},
+                                 "connectors": [{"id": 1, "cable": "fixed", "max_amps": 16}]}))
     code, text = run(rfid_scan, "--board", str(board), "--emulate")
     assert code == 0 and "RDM6300" in text
     bad = tmp_path / "bad.json"
@@ -122,8 +124,11 @@ def test_meter_read_usage_errors():
 
 def test_meter_read_address_in_hex_and_board_file(tmp_path):
     board = tmp_path / "b.json"
-    board.write_text(json.dumps({"meter": {"driver": "ina226", "address": 69, "shunt_ohms": 0.01,
-                                           "max_current_a": 5}}))
+    board.write_text(json.dumps({"name": "dc", "hal": "linux", "rating": {"amps": 16, "phases": 1, "volts": 230},
+                                 "buses": {"i2c": {"type": "i2c", "bus": 1}},
+                                 "connectors": [{"id": 1, "cable": "fixed", "max_amps": 16,
+                                                 "meter": {"driver": "ina226", "bus": "i2c", "address": 69,
+                                                           "shunt_ohms": 0.01, "max_current_a": 5}}]}))
     code, text = run(meter_read, "--board", str(board), "--emulate")
     assert code == 0 and "0x45" in text
     code, text = run(meter_read, "--emulate", "--driver", "ina226", "--address", "0x41")

