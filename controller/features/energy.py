@@ -80,8 +80,8 @@ class Energy(Feature):
             self._switch(c, s, on)
             return
         faulted = c.fault is not None or self.st.zero.fault is not None
-        if faulted:
-            offer = -1
+        # A fault withdraws the offer (steady +12 V) rather than signalling state F: at +12 V the pilot still
+        # shows the EV leaving (state A), which is what clears the latched pilot faults (hardware.md §6 row 16).
         if offer != s.offered:
             if offer > 0 and s.offered > 0 and s.duty_at is not None and now - s.duty_at < DUTY_HOLD_MS:
                 s.pending = (offer, s.duty_at + DUTY_HOLD_MS)

@@ -182,7 +182,7 @@ def test_tc_041_fault_blocks_start(tmp_path):
             faulted = [e for e in csms.ledger[mark:] if e["action"] == "StatusNotification" and e["kind"] == "CALL" and
                        e["payload"]["connectorId"] == 1][-1]["payload"]
             assert faulted["errorCode"] == "HighTemperature", "a connector faulted by the station says why"
-            await station.post("/plug", connector=1)       # the pilot shows state F: the EV cannot even ask
+            await station.post("/plug", connector=1)       # no offer on the pilot: the EV cannot draw
             await asyncio.sleep(0.5)
             await station.post("/tag", id_tag="TAG1", connector=1)
             await asyncio.sleep(1.0)

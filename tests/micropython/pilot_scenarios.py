@@ -115,7 +115,7 @@ def pilot_fault_opens_and_faults():
              "info": "diode"})
     cmds = b.hardware()
     expect({"cmd": "contactor", "connector": 1, "on": False} in cmds, "contactor opened at once")
-    expect({"cmd": "pilot", "connector": 1, "amps": -1} in cmds, "state F")
+    expect({"cmd": "pilot", "connector": 1, "amps": 0} in cmds, "offer withdrawn: steady +12 V")
     expect(b.station.connectors[1].status == "Faulted", "Faulted")
     b.event({"type": "fault", "connector": 1, "error_code": "GroundFailure", "source": "rcd"})
     b.event({"type": "fault_cleared", "connector": 1, "source": "pilot"})
