@@ -80,7 +80,12 @@ async def start_station(port, data_dir, api_port):
 
 
 async def post(port, path, body):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for _ in range(200):               # the control API comes up once the simulated hardware is built
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            break
+        except OSError:
+            await asyncio.sleep(0.05)
     data = json.dumps(body).encode()
     writer.write(("POST %s HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (path, len(data))).encode() + data)
     await writer.drain()
@@ -97,7 +102,8 @@ async def remote_latency(cycles, progress):
             proc = await start_station(port, os.path.join(work, "data"), api)
             try:
                 await asyncio.wait_for(csms.ready.wait(), 20)
-                await post(api, "/plug", {"connector": 1})
+                # Connector 2 has a fixed cable: no lock actuator in the way, as on a tethered station.
+                await post(api, "/plug", {"connector": 2})
                 await asyncio.sleep(0.3)
                 starts, stops = [], []
                 for i in range(cycles):
@@ -105,7 +111,7 @@ async def remote_latency(cycles, progress):
                         progress("  remote start/stop cycle %d/%d" % (i, cycles))
                     waiter = csms.expect("StartTransaction")
                     sent = time.perf_counter()
-                    await csms.call("RemoteStartTransaction", {"connectorId": 1, "idTag": "BENCH%d" % (i % 10)})
+                    await csms.call("RemoteStartTransaction", {"connectorId": 2, "idTag": "BENCH%d" % (i % 10)})
                     starts.append((await asyncio.wait_for(waiter, 5) - sent) * 1000)
                     await asyncio.sleep(0.02)
                     waiter = csms.expect("StopTransaction")

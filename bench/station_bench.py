@@ -39,9 +39,9 @@ class LeanCSMS:
                 self.answers.put_nowait((time.perf_counter(), frame))
 
 
-async def start_station(csms_port, workdir):
+async def start_station(csms_port, workdir, api_port):
     settings = {"charge_point_id": "BENCH", "csms_url": "ws://127.0.0.1:%d/ocpp" % csms_port,
-                "data_dir": os.path.join(workdir, "data"), "sim_api_port": free_port(), "log_level": "warning"}
+                "data_dir": os.path.join(workdir, "data"), "sim_api_port": api_port, "log_level": "warning"}
     path = os.path.join(workdir, "settings.json")
     with open(path, "w") as f:
         json.dump(settings, f)
@@ -50,6 +50,19 @@ async def start_station(csms_port, workdir):
                                                 path, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
                                                 env=dict(os.environ, PYTHONPATH=ROOT))
     return proc, t0
+
+
+async def settled(api_port):
+    """Wait until the station's simulated hardware is up (its control API answers), then a little more: the
+    latency figure is the steady state, not the start-up."""
+    for _ in range(400):
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", api_port)
+            writer.close()
+            break
+        except OSError:
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
 
 
 def rss_mib(pid):
@@ -65,10 +78,12 @@ async def one_run(calls):
     port = free_port()
     async with serve(csms.handler, "127.0.0.1", port, subprotocols=["ocpp1.6"]):
         with tempfile.TemporaryDirectory() as workdir:
-            proc, t0 = await start_station(port, workdir)
+            api_port = free_port()
+            proc, t0 = await start_station(port, workdir, api_port)
             try:
                 await asyncio.wait_for(csms.ready.wait(), 20)
                 startup = csms.boot_at - t0
+                await settled(api_port)
                 latencies = []
                 for i in range(calls):
                     sent = time.perf_counter()

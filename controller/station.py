@@ -37,6 +37,9 @@ class Station:
         self.triggered = []            # actions the CSMS asked for with TriggerMessage (allowed while Pending)
         self.last_call_sent = now
         self.violations = []
+        # False until the hardware's first readings are in (runtime option "await_hardware"): until then the
+        # connectors' statuses are guesses and are not reported.
+        self.hardware_known = not self.options.get("await_hardware", False)
         self.traffic = log.get("ocpp")
         self.log = log.get("station")
         self.connectors = [Connector(i) for i in range(len(board["connectors"]) + 1)]

@@ -1,6 +1,7 @@
 """Connector facts from the hardware: cable plugged or not, faults on a connector or on the whole station.
 
-A connector stays Faulted while any source ("pilot", "contactor", "rcd", ...) still reports a fault.
+{"type": "hardware_ready"} says the hardware's first readings have all been given: only then are statuses
+reported. A connector stays Faulted while any source ("pilot", "contactor", "rcd", ...) still reports a fault.
 
 Events (dicts): {"type": "plug"|"unplug", "connector": n} (an unplug with "side": "ev" leaves the cable in a
 socket); {"type": "ev_suspended"|"ev_resumed", "connector": n}; {"type": "fault", "connector": n (0 = station),
@@ -21,6 +22,9 @@ class Connectors(Feature):
 
     def on_event(self, event, now):
         kind = event.get("type")
+        if kind == "hardware_ready":
+            self.st.hardware_known = True
+            return
         c = self.st.connector(event.get("connector", 0))
         if c is None:
             return

@@ -3,7 +3,8 @@
 A changed status is reported once it has been stable for MinimumStatusDuration seconds; a status that returns to
 the last reported one before then is not reported at all. After every Boot Accepted all connectors and connector
 0 are reported. While offline nothing is queued: on reconnect only statuses that differ from the last reported
-one go out, stamped with the time they were entered.
+one go out, stamped with the time they were entered. Nothing is reported before the hardware's first readings
+are in (Station.hardware_known), so a restart never reports Available for a connector with an EV plugged.
 """
 
 from controller import config
@@ -19,6 +20,7 @@ class Status(Feature):
     )
 
     def start(self, now):
+        self.report_all = False
         self.st.config.set_internal("NumberOfConnectors", len(self.st.connectors) - 1)
         self.refresh(now)
 
@@ -40,14 +42,19 @@ class Status(Feature):
         self.tick(now)
 
     def tick(self, now):
-        if self.st.registration != "accepted" or not self.st.online:
+        if self.st.registration != "accepted" or not self.st.online or not self.st.hardware_known:
+            return
+        if self.report_all:
+            self.report_all = False
+            for c in self.st.connectors:
+                self.report(c, now)
             return
         for c in self.st.connectors:
             if c.report_at is not None and now >= c.report_at:
                 self.report(c, now)
 
     def deadline(self):
-        if self.st.registration != "accepted" or not self.st.online:
+        if self.st.registration != "accepted" or not self.st.online or not self.st.hardware_known:
             return None
         best = None
         for c in self.st.connectors:
@@ -56,8 +63,8 @@ class Status(Feature):
         return best
 
     def on_accepted(self, now):
-        for c in self.st.connectors:
-            self.report(c, now)
+        self.report_all = True
+        self.tick(now)
 
     def report(self, c, now):
         code, info = c.error_code()

@@ -58,34 +58,51 @@ def cmd_run(args):
     return 0
 
 
+def build_hardware_for(board, store, now):
+    """The hardware object of a board: the desktop rig on emulators, or the real drivers on a Linux board."""
+    if board["hal"] == "emulated":
+        from drivers.sim.desktop_rig import DesktopRig
+        return DesktopRig(board, store, now)
+    if board["hal"] != "linux":
+        raise RuntimeError("board " + board["name"] + " needs the MicroPython runtime (hal '" + board["hal"] +
+                           "'); on CPython use a linux or emulated board")
+    from drivers.hal.select import hal_for
+    from drivers.station_hardware import build_hardware
+    return build_hardware(board, hal_for(board), store=store)
+
+
 async def _run(settings, board, restart_argv):
     from controller.runtime.cpython import StationRuntime, now_ms
     from controller.storage import FileStorage
 
     os.makedirs(settings["data_dir"], exist_ok=True)
-    world = None
-    api = None
-    if board["hal"] == "emulated":
-        from drivers.sim.desktop_rig import DesktopRig
-        world = DesktopRig(board, FileStorage(settings["data_dir"]), now_ms())
-        hardware = world
-    else:
-        sys.stderr.write("stationctl: board " + board["name"] + " uses hal '" + board["hal"] +
-                         "', which this build cannot drive yet; use the desktop-sim board\n")
-        return
-    runtime = StationRuntime(settings, board, hardware, restart_argv)
-    if world is not None:
-        from controller.runtime.sim_api import ControlApi
-        api = ControlApi(runtime, world, port=settings["sim_api_port"])
-        port = await api.start()
-        with open(os.path.join(settings["data_dir"], "control_api.port"), "w") as f:
-            f.write(str(port))
-        runtime.log.info("control API on http://127.0.0.1:" + str(port) + " (docs/control-api.md)")
+    runtime = StationRuntime(settings, board, None, restart_argv)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runtime.stopped.set)
+    station = asyncio.ensure_future(runtime.run())
+    api = None
     try:
-        await runtime.run()
+        # The hardware is built once the BootNotification is on its way (or after 1 s without a CSMS): the
+        # registration does not wait for it, and hardware events that come earlier wait in the core.
+        try:
+            await asyncio.wait_for(runtime.first_frame_sent.wait(), 1.0)
+        except asyncio.TimeoutError:
+            pass
+        hardware = build_hardware_for(board, FileStorage(settings["data_dir"]), now_ms())
+        runtime.attach_hardware(hardware)
+        if board["hal"] == "emulated":
+            from controller.runtime.sim_api import ControlApi
+            api = ControlApi(runtime, hardware, port=settings["sim_api_port"])
+            port = await api.start()
+            with open(os.path.join(settings["data_dir"], "control_api.port"), "w") as f:
+                f.write(str(port))
+            runtime.log.info("control API on http://127.0.0.1:" + str(port) + " (docs/control-api.md)")
+        await station
+    except Exception as e:
+        runtime.log.error("cannot drive the hardware: " + repr(e))
+        runtime.stopped.set()
+        await station
     finally:
         if api is not None:
             await api.stop()

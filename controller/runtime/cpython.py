@@ -7,6 +7,7 @@ re-executes the process so the station really restarts.
 """
 
 import asyncio
+import gc
 import os
 import random
 import sys
@@ -29,7 +30,7 @@ def now_ms():
 
 
 class StationRuntime:
-    def __init__(self, settings, board, hardware, restart_argv=None):
+    def __init__(self, settings, board, hardware=None, restart_argv=None):
         self.settings = settings
         self.board = board
         self.hardware = hardware
@@ -40,18 +41,36 @@ class StationRuntime:
         self.station = Station(settings["identity"], board, self.store, now=now_ms(),
                                wall_ms=time.time_ns() // 1000000,
                                options={"security_profile": settings["security_profile"],
-                                        "authorization_key": settings["authorization_key"]})
+                                        "authorization_key": settings["authorization_key"],
+                                        "await_hardware": True})
         self.ws = None
         self.outbox = None
         self.network_up = True
         self.network_changed = asyncio.Event()
         self._tick_handle = None
         self.hardware_wake = asyncio.Event()
+        self.hardware_ready = asyncio.Event()
+        self.first_frame_sent = asyncio.Event()
+        self._early_commands = []
+        if hardware is not None:
+            self.hardware_ready.set()
         self.stopped = asyncio.Event()
         self.attempt = 0
         self.resetting = False
 
     # ---- effects ---------------------------------------------------------------------------------------------
+    def attach_hardware(self, hardware):
+        """The hardware is built while the station already dials the CSMS; commands given before wait here."""
+        self.hardware = hardware
+        for cmd in self._early_commands:
+            hardware.apply(cmd)
+        self._early_commands = []
+        self.hardware_ready.set()
+        # Everything built so far lives as long as the process: keep it out of the collector's full passes,
+        # which would otherwise walk it and stall the loop for milliseconds.
+        gc.collect()
+        gc.freeze()
+
     def apply_effects(self):
         hardware_touched = False
         for effect in self.station.take_effects():
@@ -60,8 +79,11 @@ class StationRuntime:
                 if self.outbox is not None:
                     self.outbox.put_nowait(effect[1])
             elif kind == "hw":
-                self.hardware.apply(effect[1])
-                hardware_touched = True
+                if self.hardware is None:
+                    self._early_commands.append(effect[1])
+                else:
+                    self.hardware.apply(effect[1])
+                    hardware_touched = True
             elif kind == "reset":
                 asyncio.get_running_loop().create_task(self._restart(effect[1]))
             elif kind == "reconnect":
@@ -151,6 +173,7 @@ class StationRuntime:
         self.apply_effects()
 
     async def _hardware_loop(self):
+        await self.hardware_ready.wait()
         blocking = getattr(self.hardware, "blocking", False)
         while True:
             self.hardware_wake.clear()
@@ -161,6 +184,9 @@ class StationRuntime:
                 events = self.hardware.poll(now)
             for event in events:
                 self.station.event(event, now_ms())
+            if not self.station.hardware_known:
+                self.station.event({"type": "hardware_ready"}, now_ms())
+                events = True
             if events:
                 self.apply_effects()
             try:
@@ -235,6 +261,7 @@ class StationRuntime:
             text = await outbox.get()
             try:
                 await ws.send(text)
+                self.first_frame_sent.set()
             finally:
                 outbox.task_done()
 

@@ -44,15 +44,25 @@ class ModbusException(ModbusError):
         self.code = code
 
 
-def crc16(data):
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b
+def _crc_table():
+    table = []
+    for byte in range(256):
+        crc = byte
         for _ in range(8):
-            if crc & 1:
-                crc = (crc >> 1) ^ 0xA001
-            else:
-                crc >>= 1
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC_TABLE = _crc_table()
+
+
+def crc16(data):
+    """Modbus CRC-16 (init 0xFFFF, polynomial 0xA001 reflected), one table lookup per byte."""
+    crc = 0xFFFF
+    table = _CRC_TABLE
+    for b in data:
+        crc = (crc >> 8) ^ table[(crc ^ b) & 0xFF]
     return crc
 
 

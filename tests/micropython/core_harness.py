@@ -29,7 +29,7 @@ def iso(epoch_ms):
 
 
 class Bench:
-    def __init__(self, store=None, board=None, boot=None, start=0):
+    def __init__(self, store=None, board=None, boot=None, start=0, options=None):
         self.now = start
         self.store = store if store is not None else MemoryStorage()
         self.board = board or BOARD
@@ -43,7 +43,9 @@ class Bench:
         self.next_tx_id = 100
         self.hw = []
         self.lock_fails = False
-        self.station = Station(IDENTITY, self.board, self.store, now=self.now, wall_ms=EPOCH_2026 + self.now)
+        self.options = options
+        self.station = Station(IDENTITY, self.board, self.store, now=self.now, wall_ms=EPOCH_2026 + self.now,
+                               options=options)
         self.flush()
 
     # ---- the scripted CSMS ------------------------------------------------------------------------------------
@@ -175,5 +177,6 @@ class Bench:
 
     def restart(self):
         """A power cycle: a new station on the same storage, at the same simulated time."""
-        self.station = Station(IDENTITY, self.board, self.store, now=self.now, wall_ms=EPOCH_2026 + self.now)
+        self.station = Station(IDENTITY, self.board, self.store, now=self.now, wall_ms=EPOCH_2026 + self.now,
+                               options=self.options)
         self.flush()

@@ -325,6 +325,16 @@ def invalid_callresult_is_an_error():
     expect(b.station.registration == "none", "a malformed Boot answer does not register the station")
 
 
+def statuses_wait_for_the_hardware():
+    b = Bench(options={"await_hardware": True})
+    b.connect()
+    expect(b.station.registration == "accepted" and not b.statuses(), "no status before the hardware spoke")
+    b.event({"type": "plug", "connector": 1})
+    b.event({"type": "hardware_ready"})
+    expect(set(b.statuses()) == set([(0, "Available"), (1, "Preparing"), (2, "Available")]),
+           "the first report is the truth, not Available: " + repr(b.statuses()))
+
+
 SCENARIOS = [
     tc_001_rejected_is_silent_then_accepted, tc_002_pending_answers_but_sends_nothing, x_core_02_zero_interval_backs_off,
     x_core_03_nothing_before_accepted, boot_timeout_is_retried, x_core_07_reconnect_without_boot,
@@ -333,5 +343,5 @@ SCENARIOS = [
     tc_034_unavailable_survives_power_cycle, tc_019_get_configuration, x_core_20_get_configuration_details,
     tc_021_tc_040_x_core_19_change_configuration, tc_013_hard_reset_restarts, tc_062_x_core_26_data_transfer,
     clear_cache_accepted, bad_frames_get_the_right_callerror, known_but_unsupported_action,
-    one_outstanding_call_and_timeout, invalid_callresult_is_an_error,
+    one_outstanding_call_and_timeout, invalid_callresult_is_an_error, statuses_wait_for_the_hardware,
 ]
