@@ -9,7 +9,6 @@ goes again, with the same id, when the link is back. MeterValues and StopTransac
 CSMS gave the StartTransaction before them, or -1 if it never gave one (errata 3.18).
 """
 
-from controller import config
 from controller.feature import Feature
 from controller.journal import Journal
 

@@ -1,7 +1,6 @@
 """Core profile over real WebSockets: configuration, availability, reset, DataTransfer, ClearCache
 (OCTT TC_013, TC_014, TC_019, TC_021, TC_034, TC_040, TC_062; X-CORE-18/19/20/26)."""
 
-import asyncio
 
 import pytest
 

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from tests.conformance.test_core_transactions import charge, ready, status, until
+from tests.conformance.test_core_transactions import charge, ready, until
 from tests.station_process import run, station_env
 
 

@@ -4,7 +4,6 @@ Each scenario is a function that raises AssertionError when the core misbehaves.
 the X-CORE checks of reference/ocpp16-conformance.md; the ids are in the names.
 """
 
-import json
 
 from tests.micropython.core_harness import Bench, expect
 
