@@ -99,6 +99,24 @@ async def one_run(calls):
     return startup, latencies, rss
 
 
+def core_only(calls=5000):
+    """The sans-I/O core alone, in this process: a GetConfiguration frame in, its answer out (microseconds)."""
+    from controller import log
+    from tests.micropython.core_harness import Bench
+    log.set_sink(lambda level, name, text: None, log.ERROR)
+    bench = Bench()
+    bench.connect()
+    station = bench.station
+    out = []
+    for i in range(calls):
+        text = '[2,"c%d","GetConfiguration",{"key":["HeartbeatInterval"]}]' % i
+        start = time.perf_counter()
+        station.receive(text, bench.now)
+        station.take_effects()
+        out.append((time.perf_counter() - start) * 1e6)
+    return out
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100.0 * (len(ordered) - 1))))]
@@ -124,7 +142,10 @@ def run(calls=1000, starts=5, progress=print):
 
 def summarize(startups, latencies, rss):
     from bench import seeds
+    core = core_only()
     lines = [
+        "the core alone (frame in -> answer out, in process): p50 %.0f us, p99 %.0f us"
+        % (percentile(core, 50), percentile(core, 99)),
         "CSMS CALL -> station answer (GetConfiguration, %d calls on loopback): p50 %.3f ms, p99 %.3f ms, max %.3f ms"
         % (len(latencies), percentile(latencies, 50), percentile(latencies, 99), max(latencies)),
         "   target p99 <= 1 ms; MicroOcpp p99 %.2f ms, open-ocpp p99 %.0f ms; %s"
