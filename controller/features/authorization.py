@@ -6,7 +6,8 @@ entry start, and AllowOfflineTxForUnknownId lets an id we know nothing about sta
 Accepted, or whose entry has expired, is refused either way (OCPP 1.6 §3.5).
 
 The cache holds the last IdTagInfo of every id the CSMS told us about (Authorize, Start and Stop answers), keys
-compared case-insensitively. When full, invalid entries go first, then the least recently updated.
+compared case-insensitively. When full, invalid entries go first, then the least recently updated. It reaches the
+disk 2 s after a change (ClearCache at once), off the path between a CSMS answer and the next message.
 """
 
 from controller import clock
@@ -35,6 +36,7 @@ class Authorization(Feature):
         Feature.__init__(self, station)
         self.cache = {}
         self.max_entries = station.options.get("auth_cache_entries", 1000)
+        self.unsaved = storage.DeferredWrite()
 
     def actions(self):
         return {"ClearCache": self.clear_cache}
@@ -61,7 +63,14 @@ class Authorization(Feature):
         self.cache[id_tag.upper()] = entry
         if len(self.cache) > self.max_entries:
             self._evict()
-        storage.save_doc(self.st.store, CACHE_DOC, self.cache)
+        self.unsaved.touch(now)
+
+    def tick(self, now):
+        if self.unsaved.take(now):
+            storage.save_doc(self.st.store, CACHE_DOC, self.cache)
+
+    def deadline(self):
+        return self.unsaved.deadline()
 
     def _evict(self):
         victim = None

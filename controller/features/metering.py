@@ -84,6 +84,7 @@ class Metering(Feature):
         self.offsets = [0] * n
         self.next_sample = [None] * n  # now_ms of the next sampled value, per connector with a transaction
         self.next_aligned = None       # (now_ms due, epoch_ms boundary)
+        self.unsaved = storage.DeferredWrite()
 
     def supports_all(self, items):
         for item in items:
@@ -143,9 +144,6 @@ class Metering(Feature):
         raw = self.raw[c.id]
         return (raw or 0) + self.offsets[c.id]
 
-    def persist_register(self):
-        self._save_offsets()
-
     def sample(self, c, measurands, context, epoch_ms):
         """One MeterValue: {"timestamp", "sampledValue": [...]} for the measurands the meter has."""
         values = []
@@ -177,9 +175,9 @@ class Metering(Feature):
         if stop_items:
             tx.begin = self.sample(c, stop_items, "Transaction.Begin", self.st.clock.epoch_ms(now))
 
-    def transaction_stopped(self, c):
+    def transaction_stopped(self, c, now):
         self.next_sample[c.id] = None
-        self._save_offsets()
+        self.unsaved.touch(now)     # the last raw reading, to catch a meter swapped while we are off
 
     def transaction_data(self, c, tx, now):
         sampled = self.st.config.get("StopTxnSampledData")
@@ -230,6 +228,8 @@ class Metering(Feature):
         self._plan_aligned(now)
 
     def tick(self, now):
+        if self.unsaved.take(now):
+            self._save_offsets()
         interval = self.st.config.get("MeterValueSampleInterval")
         for c in self.st.connectors[1:]:
             due = self.next_sample[c.id]
@@ -256,7 +256,7 @@ class Metering(Feature):
         self._plan_aligned(due + 1)
 
     def deadline(self):
-        best = None
+        best = self.unsaved.deadline()
         for due in self.next_sample:
             if due is not None and (best is None or due < best):
                 best = due

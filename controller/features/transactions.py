@@ -342,7 +342,7 @@ class Transactions(Feature):
         c.evse_suspended = False
         c.finishing = c.plugged or c.cable_in
         self._energize(c, now)
-        meter.transaction_stopped(c)
+        meter.transaction_stopped(c, now)
         self.st.log.info("transaction on connector " + str(c.id) + " stopped (" + reason + ") at " +
                          str(payload["meterStop"]) + " Wh")
         if not self.fixed[c.id]:

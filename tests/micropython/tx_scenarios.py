@@ -442,6 +442,21 @@ def x_core_10_expired_cache_entry():
     expect(b.since(mark, "Authorize"), "an expired entry is checked again")
 
 
+def x_core_10_cache_survives_a_restart():
+    store = MemoryStorage()
+    b = booted(store=store)
+    change(b, "LocalPreAuthorize", "true")
+    b.tag("TAG9", 1)
+    b.tag("TAG9", 1)
+    b.advance(3000)                 # the cache reaches the disk a moment after the change
+    b.restart()
+    b.connect()
+    mark = b.mark()
+    b.tag("TAG9", 1)
+    expect(not b.since(mark, "Authorize") and b.station.connectors[1].pending is not None,
+           "authorized from the cache that survived the restart")
+
+
 def tc_037_1_tc_039_offline_transaction():
     b = booted()
     charging(b, tag="TAG1")
@@ -634,5 +649,5 @@ SCENARIOS = [
     x_core_13_unknown_offline, tc_036_queued_meter_values_in_order, x_core_15_retry_then_discard,
     x_core_17_no_transaction_id, journal_survives_restart_and_acks_persist, torn_journal_tail_is_tolerated,
     journal_bound_drops_samples_first, x_core_18_scheduled_availability_with_transaction,
-    tag_read_twice_while_authorizing,
+    tag_read_twice_while_authorizing, x_core_10_cache_survives_a_restart,
 ]
