@@ -227,7 +227,7 @@ class StationRuntime:
                 raise
             except Exception as e:
                 self.log.warning("connection to " + url + " failed: " + _reason(e))
-            if self.resetting:
+            if self.resetting or self.stopped.is_set():
                 return
             delay = self._backoff_s()
             self.log.info("reconnecting in " + ("%.1f" % delay) + " s")

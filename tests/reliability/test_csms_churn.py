@@ -11,7 +11,7 @@ from tests.station_process import run, station_env
 DISRUPTIONS = 20
 
 
-def test_csms_churn(tmp_path):
+def test_csms_churn(tmp_path, record_property):
     async def body():
         rng = random.Random(1122)
         async with station_env(tmp_path) as (csms, station):
@@ -34,5 +34,6 @@ def test_csms_churn(tmp_path):
             await settle(station, csms)
             counts = ledger_checks.check(csms.ledger, DISRUPTIONS)
             print("\nCSMS churn:", counts)
+            record_property("figures", repr(counts))
             assert counts["transactions"] == DISRUPTIONS and counts["meter_values"] >= DISRUPTIONS // 2
     run(body())

@@ -39,7 +39,7 @@ async def settle(station, csms, timeout=30):
     raise AssertionError("the station did not settle: " + repr(state))
 
 
-def test_power_cut_torture(tmp_path):
+def test_power_cut_torture(tmp_path, record_property):
     async def body():
         rng = random.Random(20261122)
         async with station_env(tmp_path) as (csms, station):
@@ -55,5 +55,6 @@ def test_power_cut_torture(tmp_path):
             await settle(station, csms)
             counts = ledger_checks.check(csms.ledger, CUTS)
             print("\npower-cut torture:", counts)
+            record_property("figures", repr(counts))
             assert counts["transactions"] >= CUTS // 3, "the sessions really ran: " + repr(counts)
     run(body())
