@@ -162,7 +162,10 @@ class Station:
 
 
 def _detail(kind, text):
-    """The part of a frame worth reading in a log line: the payload, or the error code and text."""
+    """The part of a frame worth reading in a log line: the payload, or the error code and text. The
+    AuthorizationKey never reaches a log (Security Whitepaper)."""
+    if '"AuthorizationKey"' in text:
+        return '{"key": "AuthorizationKey", "value": "<not logged>"}'
     if kind == "CALLERROR":
         cut = text.find(",", text.find(",") + 1)
         return text[cut + 1:-1].strip() if cut > 0 else ""

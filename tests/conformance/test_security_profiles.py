@@ -50,6 +50,8 @@ def test_security_profile_1_new_key_reconnects(tmp_path):
             accepted = [h for h in csms.handshakes if h["status"] == 101]
             assert accepted[-1]["auth"]["password"] == bytes.fromhex(new_hex)
             assert len(csms.received("BootNotification")) == 1, "a reconnect, not a reboot"
+            assert new_hex not in station.log_text() and "AuthorizationKey" in station.log_text(), \
+                "the key is never logged"
     run(body())
 
 
