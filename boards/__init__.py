@@ -11,7 +11,8 @@ HALS = ("emulated", "linux", "micropython")
 CABLES = ("socket", "fixed")
 KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "gpio_chip", "rating", "buses", "reader", "connectors",
                 "measurands", "pins", "notes")
-CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd")
+CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd",
+                    "watchdog")
 
 
 class BoardError(Exception):

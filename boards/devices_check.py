@@ -1,4 +1,4 @@
-"""Checks of a board file's buses and device blocks (reader, meter, pilot, pp, contactor, lock, rcd).
+"""Checks of a board file's buses and device blocks (reader, meter, pilot, pp, contactor, lock, rcd, watchdog).
 
 `check(board, path, fail)` calls `fail(path, field, problem, fix)` (which raises) on the first problem. What each
 block may contain is in docs/boards.md; the driver names and which fields are pins come from drivers/devices.py, the
@@ -14,6 +14,19 @@ MODES = ("burst", "peak")
 FEEDBACK_TYPES = ("no", "nc", "none")
 I2C_FIRST = 0x08
 I2C_LAST = 0x77
+RCD_TESTS = ("steady", "burst")
+WATCHDOG_MODES = ("auto", "pwm", "toggle")
+WDT_HALS = ("micropython", "emulated")
+# whole-number options: (key, lowest, highest, what to write)
+RCD_NUMBERS = (("test_hz", 1, 1000, "the test frequency in Hz, e.g. 60"),
+               ("test_cycles", 1, 100, "how many test periods, e.g. 10"),
+               ("reset_ms", 1, 1000, "the reset pulse in ms, e.g. 10"),
+               ("reset_after_ms", 0, 10000, "ms from the trip to the reset pulse, e.g. 100"),
+               ("clear_hold_ms", 0, 10000, "ms the input must stay clear, e.g. 100"),
+               ("selftest_hours", 0, 144, "hours between self-tests (0: at start only; at most 144)"))
+WATCHDOG_NUMBERS = (("hz", 1, 100000, "the toggle frequency in Hz, e.g. 1000"),
+                    ("lease_ms", 100, 60000, "ms without a poll before the line stops, e.g. 2000"),
+                    ("wdt_ms", 1000, 8000, "the hardware watchdog timeout in ms (1000-8000), e.g. 4000"))
 
 
 def _int(value):
@@ -30,6 +43,8 @@ class _Checker:
         self.pins = {}          # pin -> field that uses it
         self.channels = {}      # (bus, address, channel) -> field
         self.addresses = {}     # (bus, address) -> field, for devices with their own address
+        self.wdt = []           # watchdog blocks that start the hardware watchdog
+        self.pwm_lines = []     # watchdog blocks whose line may be free-running PWM
 
     def bad(self, field, problem, fix):
         self.fail(self.path, field, problem, fix)
@@ -53,7 +68,7 @@ class _Checker:
                 self.bad("reader.connector", "must be the id of a connector", "name the connector the reader serves")
         for i in range(len(board["connectors"])):
             c = board["connectors"][i]
-            for kind in ("meter", "pilot", "pp", "contactor", "lock", "rcd"):
+            for kind in ("meter", "pilot", "pp", "contactor", "lock", "rcd", "watchdog"):
                 if kind in c:
                     self.device("connectors[%d].%s" % (i, kind), kind, c[kind])
             if c.get("cable") == "fixed":
@@ -61,6 +76,7 @@ class _Checker:
                     if kind in c:
                         self.bad("connectors[%d].%s" % (i, kind), "is not used with a fixed cable",
                                  "remove it: a tethered cable has no PP coding and no lock")
+        self.watchdogs()
 
     def bus(self, name, spec):
         where = "buses." + name
@@ -115,6 +131,58 @@ class _Checker:
                          'give the auxiliary contact input, or "feedback_type": "none"')
         if driver == "pilot":
             self.pilot(where, block)
+        if driver == "rcd":
+            self.rcd(where, block)
+        if kind == "watchdog":
+            self.watchdog(where, driver, block)
+
+    def whole(self, where, block, numbers):
+        for key, lo, hi, what in numbers:
+            if key in block and not (_int(block[key]) and lo <= block[key] <= hi):
+                self.bad(where + "." + key, "must be a whole number from %d to %d" % (lo, hi), "give " + what)
+
+    def rcd(self, where, block):
+        if block.get("test", "steady") not in RCD_TESTS:
+            self.bad(where + ".test", "must be steady or burst", '"burst" for a module tested with an '
+                     'alternating current (the EVSE Pi HAT), "steady" for a test input held active')
+        self.whole(where, block, RCD_NUMBERS)
+        if block.get("selftest_before_close", False) not in (True, False):
+            self.bad(where + ".selftest_before_close", "must be true or false", "say whether to test before "
+                     "every closing")
+        for key in ("selftest_before_close", "test"):
+            if block.get(key) not in (None, False, "steady") and block.get("test_out") is None:
+                self.bad(where + ".test_out", "is missing for " + key, "give the RCD's test output")
+
+    def watchdog(self, where, driver, block):
+        if driver == "toggle":
+            self.pin(where + ".pin", block["pin"])
+            mode = block.get("mode", "auto")
+            if mode not in WATCHDOG_MODES:
+                self.bad(where + ".mode", "must be auto, pwm or toggle", '"auto" (PWM where the HAL has it '
+                         'for the pin, else toggled at each poll), "pwm" or "toggle"')
+            if mode == "pwm" and self.board.get("gpio_backend") == "gpiod":
+                self.bad(where + ".mode", "needs a software PWM, which gpiod has not",
+                         'use "gpio_backend": "rpi-gpio" or "rpi-lgpio"')
+            if mode != "toggle":
+                self.pwm_lines.append(where)
+        elif block.get("pin") is not None:
+            self.bad(where + ".pin", "is not used by the wdt driver", 'use "driver": "toggle" for a line')
+        self.whole(where, block, WATCHDOG_NUMBERS)
+        if "wdt_ms" in block:
+            if self.hal not in WDT_HALS:
+                self.bad(where + ".wdt_ms", "needs hal micropython (machine.WDT)",
+                         "remove it: on Linux use the service manager's watchdog")
+            self.wdt.append(where)
+
+    def watchdogs(self):
+        """One hardware watchdog per board; on MicroPython a PWM line that would outlive a hang needs one."""
+        if len(self.wdt) > 1:
+            self.bad(self.wdt[1] + ".wdt_ms", "starts a second hardware watchdog (" + self.wdt[0] + " has one)",
+                     "give wdt_ms in one watchdog block only")
+        if self.hal == "micropython" and self.pwm_lines and not self.wdt:
+            self.bad(self.pwm_lines[0] + ".wdt_ms", "is needed for a PWM watchdog line on micropython",
+                     'give wdt_ms (e.g. 4000): the board reset is what stops the PWM if the program hangs; '
+                     'or use "mode": "toggle"')
 
     def pilot(self, where, block):
         mode = block.get("mode", "burst")

@@ -29,15 +29,18 @@ DRIVERS = {
     "contactor": ("contactor", None),
     "lock": ("lock", None),
     "rcd": ("rcd", None),
+    "toggle": ("watchdog", None),
+    "wdt": ("watchdog", None),
 }
-CONNECTOR_KINDS = ("meter", "pilot", "pp", "contactor", "lock", "rcd")
+CONNECTOR_KINDS = ("meter", "pilot", "pp", "contactor", "lock", "rcd", "watchdog")
 
 # the fields of a block that are HAL objects: outputs, inputs, analog inputs; and what each driver cannot lack
-OUTPUTS = {"contactor": ("coil",), "lock": ("lock_out", "unlock_out"), "rcd": ("test_out",), "pilot": ("peak_reset",)}
+OUTPUTS = {"contactor": ("coil",), "lock": ("lock_out", "unlock_out"), "rcd": ("test_out", "reset_out"),
+           "pilot": ("peak_reset",)}
 INPUTS = {"contactor": ("feedback",), "lock": ("feedback",), "rcd": ("input",)}
 ANALOGS = {"pilot": ("adc", "adc_high", "adc_low"), "proximity": ("adc",)}
 REQUIRED = {"contactor": ("coil",), "lock": ("lock_out", "unlock_out"), "rcd": ("input",), "pilot": ("pwm",),
-            "proximity": ("adc",)}
+            "proximity": ("adc",), "toggle": ("pin",), "wdt": ("wdt_ms",)}
 
 
 def driver_module(driver):
@@ -61,6 +64,8 @@ def driver_module(driver):
         from drivers.relays import lock as m
     elif driver == "rcd":
         from drivers.safety import rcd as m
+    elif driver in ("toggle", "wdt"):
+        from drivers.safety import watchdog as m    # opens its own line: PWM or a plain output (hal.pin_pwm)
     else:
         raise ValueError("unknown driver %r" % (driver,))
     return m

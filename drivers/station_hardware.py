@@ -26,6 +26,16 @@ RCD trip or failed self-test -> GroundFailure; pilot diode -> EVCommunicationErr
 OtherError; PP resistor out of range -> OtherError (source "pp"). A device that cannot even be opened at start
 (a missing serial adapter) is reported the same way instead of stopping the station.
 
+RCD self-test (an `rcd` block with a `test_out`; drivers/safety/selftest.py): at the first poll, then every
+`selftest_hours` (24; 0 = at start only) while the connector's contactor is open, and before every closing with
+`selftest_before_close`. A close asked for before the first test has passed (or while one runs) is held and
+carried out when it passes; after a failed test it is refused. A failed test is a fault (source "rcd",
+GroundFailure, "RCD self-test failed") until a later test passes; a `reset` command starts that test.
+Watchdog (a `watchdog` block, drivers/safety/watchdog.py): polled first on every poll (its lease), toggling from
+before the coil closes until after it opened; on CPython with a blocking HAL `build_hardware` starts the keeper
+thread that stops a free-running line when poll() stops coming; `close()` stops it. Its output failing is a fault
+(source "watchdog", OtherError).
+
 Each meter's energy state (offset and last raw register, drivers/meter/energy.py) is kept in "meter_energy.json"
 through the storage port (`read`, `write_atomic`): at once when the offset changes, else at most every minute,
 so a restart continues a monotonic register.
@@ -41,7 +51,10 @@ ENERGY_SAVE_MS = 60000
 PRIME_ROUNDS = 3        # the pilot and PP filters accept a state after two agreeing samples
 PRIME_GAP_MS = 25       # longer than the pilot's 20 ms between measurements
 BUILD_FAULTS = {"meter": "PowerMeterFailure", "contactor": "PowerSwitchFailure", "rcd": "GroundFailure",
-                "pilot": "OtherError", "pp": "OtherError", "reader": "ReaderFailure"}
+                "pilot": "OtherError", "pp": "OtherError", "reader": "ReaderFailure", "watchdog": "OtherError"}
+FAST_KINDS = ("watchdog", "rcd", "contactor", "pp", "pilot", "lock")   # the watchdog first: it renews its lease
+SELFTEST_FAULTS = ("selftest", "stuck")
+SELFTEST_INFO = "RCD self-test failed"
 LOCK_ASKED = {"lock_failed": True, "unlock_failed": False, "unexpected_unlock": True, "unexpected_lock": False}
 
 
@@ -67,8 +80,12 @@ class _Port:
         self.energy_wh = None
         self.values = {}
         self.next_meter = hw.clock.ticks_ms()
+        self.power = False          # the last contactor command
+        self.switched_on = False    # what the contactor (or its echo) was last switched to
+        self.close_held = False     # a close waiting for the RCD self-test
+        self.selftest = None
         self.dev = {}
-        for kind in ("rcd", "contactor", "pilot", "pp", "lock", "meter"):
+        for kind in ("watchdog", "rcd", "contactor", "pilot", "pp", "lock", "meter"):
             block = spec.get(kind)
             if isinstance(block, dict):
                 extra = None
@@ -76,6 +93,11 @@ class _Port:
                     extra = {"energy_offset_wh": energy.get("offset_wh", 0),
                              "energy_last_raw_wh": energy.get("last_raw_wh")}
                 self.dev[kind] = hw.open(devices, block, extra, self.id, kind)
+        rcd = self.dev.get("rcd")
+        if rcd is not None and rcd.test_out is not None:
+            from drivers.safety.selftest import HOUR_MS, SelfTestSchedule
+            self.selftest = SelfTestSchedule(hw.clock, spec["rcd"].get("selftest_hours", 24) * HOUR_MS,
+                                             spec["rcd"].get("selftest_before_close") is True)
 
     def has(self, kind):
         return self.dev.get(kind) is not None
@@ -84,10 +106,10 @@ class _Port:
     def command(self, kind, cmd, now, out):
         if kind == "contactor":
             on = cmd.get("on") is True
-            if self.has("contactor"):
-                self.dev["contactor"].set(on, now)
-            elif "contactor" not in self.dev:
-                out.append({"type": "contactor_state", "connector": self.id, "on": on})
+            self.power = on
+            self.close_held = False
+            if not on or self.may_close(now):
+                self.switch(on, now, out)
         elif kind in ("pilot", "current_limit"):
             amps = cmd.get("amps", 0)
             self.offered = amps
@@ -108,23 +130,87 @@ class _Port:
         elif kind == "reset":
             self.reset(now, out)
 
+    def switch(self, on, now, out):
+        """The contactor on or off; a watchdog line toggles from before the coil closes until after it opened."""
+        watchdog = self.dev.get("watchdog")
+        if on and watchdog is not None:
+            watchdog.set(True, now)
+        if self.has("contactor"):
+            self.dev["contactor"].set(on, now)
+        elif "contactor" not in self.dev:
+            out.append({"type": "contactor_state", "connector": self.id, "on": on})
+        if not on and watchdog is not None:
+            watchdog.set(False, now)
+        self.switched_on = on
+
+    def power_on(self):
+        """The contactor is, or is about to be, closed (commanded, confirmed, or a delayed close pending)."""
+        k = self.dev.get("contactor")
+        if k is not None:
+            return k.commanded or k.closed or k.pending_close
+        return self.switched_on
+
+    # ---- RCD self-test (hardware.md §4.3, §6 row 13) --------------------------------------------------------
+    def may_close(self, now):
+        """True when a close may go ahead now; else it is held for a self-test (started here) or refused after a
+        failed one."""
+        sched = self.selftest
+        if sched is None or self.power_on():
+            return True
+        rcd = self.dev["rcd"]
+        allowed = sched.close_allowed()
+        if not rcd.testing:
+            if allowed is True:
+                return True
+            if allowed is False or not self.start_selftest(now):
+                return False
+        self.close_held = True
+        return False
+
+    def start_selftest(self, now):
+        return self.hw.guard(self.dev["rcd"].self_test, self.id, "rcd", now) is True
+
+    def selftest_due(self, now):
+        sched = self.selftest
+        rcd = self.dev.get("rcd")
+        if sched is None or rcd is None or rcd.testing or self.power or self.power_on():
+            return
+        if rcd.fault not in ("trip", "io") and sched.due(now):
+            self.start_selftest(now)
+
+    def selftest_done(self, ok, out):
+        now = self.hw.clock.ticks_ms()
+        self.selftest.finished(ok, now)
+        if self.close_held:
+            self.close_held = False
+            if ok and self.power:
+                self.switch(True, now, out)
+
     def reset(self, now, out):
         contactor = self.dev.get("contactor")
         if contactor is not None and contactor.fault is not None:
             contactor.reset(now)
             self.hw.clear(self.id, "contactor", out)
-        for kind in ("rcd", "lock"):
-            if self.has(kind):
-                self.dev[kind].reset()
+        if self.has("lock"):
+            self.dev["lock"].reset()
+        rcd = self.dev.get("rcd")
+        if rcd is None:
+            return
+        if rcd.fault in SELFTEST_FAULTS and self.selftest is not None:
+            if not rcd.testing and not self.power_on():
+                self.start_selftest(now)        # a failed self-test clears only by a passing one
+        elif rcd.reset_out is None or not self.power_on():
+            rcd.reset()                         # a latching RCD ignores its reset while the relay is on
 
     # ---- polling ---------------------------------------------------------------------------------------------
     def poll_fast(self, now, out):
         hw = self.hw
-        for kind in ("rcd", "contactor", "pp", "pilot", "lock"):
+        for kind in FAST_KINDS:
             dev = self.dev.get(kind)
             if dev is not None:
                 for event in hw.guard(dev.poll, self.id, kind, now) or ():
                     self.translate(kind, event, out)
+        self.selftest_due(now)
 
     def translate(self, kind, e, out):
         cid = self.id
@@ -149,10 +235,15 @@ class _Port:
         elif t == "lock_fault":
             asked = LOCK_ASKED.get(e["fault"], self.lock_asked is not False)
             out.append({"type": "lock_failed", "connector": cid, "locked": asked, "info": e.get("info")})
-        elif t in ("pilot_fault", "contactor_fault", "rcd_fault"):
-            self.hw.fault(cid, kind, e["error_code"], e.get("info"), out)
-        elif t in ("pilot_fault_cleared", "rcd_reset"):
+        elif t in ("pilot_fault", "contactor_fault", "rcd_fault", "watchdog_fault"):
+            info = e.get("info")
+            if t == "rcd_fault" and e.get("fault") in SELFTEST_FAULTS:
+                info = SELFTEST_INFO
+            self.hw.fault(cid, kind, e["error_code"], info, out)
+        elif t in ("pilot_fault_cleared", "rcd_reset", "watchdog_ok"):
             self.hw.clear(cid, kind, out)
+        elif t == "rcd_selftest" and self.selftest is not None:
+            self.selftest_done(e["ok"], out)
 
     def meter_result(self, r, out):
         if not r["ok"]:
@@ -194,6 +285,14 @@ class _Port:
             s["lock"] = {"locked": lk.locked, "busy": lk.busy, "fault": lk.fault}
         if self.has("rcd"):
             s["rcd"] = {"tripped": self.dev["rcd"].tripped, "fault": self.dev["rcd"].fault}
+            if self.selftest is not None:
+                sched = self.selftest
+                s["rcd"]["self_test"] = {"running": self.dev["rcd"].testing, "last_ok": sched.last_ok,
+                                         "runs": sched.runs, "next_in_ms": sched.next_in_ms(self.hw.clock.ticks_ms()),
+                                         "close_held": self.close_held}
+        if self.has("watchdog"):
+            wd = self.dev["watchdog"]
+            s["watchdog"] = {"output": wd.output, "running": wd.running, "expiries": wd.expiries, "fault": wd.fault}
         return s
 
 
@@ -224,6 +323,8 @@ class StationHardware:
             lock = port.dev.get("lock")
             if lock is not None and lock.locked is not None:
                 self._out.append({"type": "lock_state", "connector": port.id, "locked": lock.locked})
+        self.watchdogs = [p.dev["watchdog"] for p in self.ports if p.has("watchdog")]
+        self.keeper = None
 
     # ---- building --------------------------------------------------------------------------------------------
     def open(self, devices, block, extra, cid, kind):
@@ -344,6 +445,21 @@ class StationHardware:
                 "reader": None if self.reader is None else {"ok": not getattr(self.reader, "faulted", False),
                                                              "error": getattr(self.reader, "last_error", None)}}
 
+    def start_keeper(self):
+        """CPython: a thread stops free-running watchdog lines when poll() stops coming (watchdog_keeper_cpython)."""
+        if self.keeper is None and any(wd.free_running for wd in self.watchdogs):
+            from drivers.safety.watchdog_keeper_cpython import Keeper
+            self.keeper = Keeper(self.watchdogs).start()
+        return self.keeper
+
+    def close(self):
+        """Stop the keeper and leave every watchdog line at its safe level."""
+        if self.keeper is not None:
+            self.keeper.stop()
+            self.keeper = None
+        for wd in self.watchdogs:
+            wd.stop()
+
     def unlock_on_power_loss(self):
         """For the runtime's power-fail handler: one blocking unlock pulse per cable lock. True if all unlocked."""
         ok = True
@@ -389,7 +505,11 @@ class StationHardware:
 
 def build_hardware(board, hal, clock=None, store=None):
     """The hardware object for `board` on `hal` (drivers/hal/select.py); `store` keeps the meters' energy state."""
+    import sys
     from drivers.devices import Devices
     if clock is None:
         clock = hal.clock
-    return StationHardware(board, Devices(board, hal, clock), clock, store)
+    hw = StationHardware(board, Devices(board, hal, clock), clock, store)
+    if hw.blocking and sys.implementation.name != "micropython":
+        hw.start_keeper()      # on MicroPython a free-running watchdog line comes with wdt_ms (boards/devices_check)
+    return hw

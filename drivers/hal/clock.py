@@ -68,9 +68,14 @@ class FakeClock:
         self._now += int(ms)
 
 
+def or_system(clock):
+    """`clock`, or a SystemClock when it is None (a driver given no clock runs on real time)."""
+    return clock if clock is not None else SystemClock()
+
+
 def clock_from(spec, hal=None):
     """The clock a driver built from a board spec uses: spec["clock"], else `hal.clock`, else a SystemClock."""
     clock = spec.get("clock")
     if clock is None:
         clock = getattr(hal, "clock", None)
-    return clock if clock is not None else SystemClock()
+    return or_system(clock)

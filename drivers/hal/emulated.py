@@ -243,7 +243,27 @@ class EmulatedI2C:
         return sorted(a for a in self._devices if not self._absent.get(a))
 
 
-class EmulatedPin:
+class _Watched:
+    """What EmulatedPin and EmulatedPwm share: each change is recorded in `history` as (ms, value) when a clock
+    is given, and reported to the functions registered with `watch`."""
+
+    def __init__(self, clock, name):
+        self.clock = clock
+        self.name = name
+        self._watchers = []
+        self.history = []
+
+    def _changed_to(self, value):
+        if self.clock is not None:
+            _log(self.history, (self.clock.ticks_ms(), value))
+        for fn in self._watchers:
+            fn(self)
+
+    def watch(self, fn):
+        self._watchers.append(fn)
+
+
+class EmulatedPin(_Watched):
     """A GPIO usable as DigitalOut (`set`/`get`) or DigitalIn (`get`, driven with `drive`/`drive_level`).
 
     `active` is the logical state; `level` is the electrical level (differs when active_low). Every change is
@@ -251,13 +271,10 @@ class EmulatedPin:
     """
 
     def __init__(self, active_low=False, initial=False, clock=None, name=None):
+        _Watched.__init__(self, clock, name)
         self.active_low = active_low
-        self.clock = clock
-        self.name = name
         self._active = bool(initial)
         self._changed = False
-        self._watchers = []
-        self.history = []
 
     def _change(self, active):
         active = bool(active)
@@ -265,10 +282,7 @@ class EmulatedPin:
             return
         self._active = active
         self._changed = True
-        if self.clock is not None:
-            _log(self.history, (self.clock.ticks_ms(), active))
-        for fn in self._watchers:
-            fn(self)
+        self._changed_to(active)
 
     # DigitalOut / DigitalIn API
     def set(self, active):
@@ -294,36 +308,24 @@ class EmulatedPin:
     def drive_level(self, level):
         self._change(bool(level) != self.active_low)
 
-    def watch(self, fn):
-        self._watchers.append(fn)
 
-
-class EmulatedPwm:
+class EmulatedPwm(_Watched):
     """A PWM output: `set_duty(permille)` with None = steady high, 0 = steady low, 1..999 = PWM at `freq`."""
 
     def __init__(self, freq=1000, clock=None, name=None, initial=0):
+        _Watched.__init__(self, clock, name)
         self.freq = freq
-        self.clock = clock
-        self.name = name
         self._duty = check_permille(initial)
-        self._watchers = []
-        self.history = []
 
     def set_duty(self, permille):
         permille = check_permille(permille)
         if permille == self._duty:
             return
         self._duty = permille
-        if self.clock is not None:
-            _log(self.history, (self.clock.ticks_ms(), permille))
-        for fn in self._watchers:
-            fn(self)
+        self._changed_to(permille)
 
     def duty(self):
         return self._duty
-
-    def watch(self, fn):
-        self._watchers.append(fn)
 
 
 class EmulatedAdc:

@@ -9,6 +9,7 @@ Classes keep the HAL contract of drivers/hal (see docs/hardware.md "HAL"):
   (the rpi-lgpio shim on a Pi 5, which provides the same module) or "gpiod" (libgpiod v2 Python bindings). Polarity
   is handled here, not by the GPIO library.
 * `PwmOut(chip, channel, freq)`: /sys/class/pwm; None = 100 % (steady high), 0 = steady low.
+* `SoftPwmOut(pin, freq)`: the GPIO library's software PWM on any pin (RPi.GPIO / rpi-lgpio), for watchdog lines.
 * `AnalogIn(device, channel)`: an IIO ADC (`in_voltageN_raw` x `in_voltage[N]_scale` = mV).
 
 * `LinuxHal(board, clock)`: the same classes opened from board-file specs (docs/boards.md), for
@@ -185,15 +186,21 @@ class I2C:
 # GPIO
 # --------------------------------------------------------------------------------------------------------------
 
+def _rpi_module(module):
+    """`module` (a stand-in in tests), else RPi.GPIO (rpi-lgpio installs the same module)."""
+    if module is None:
+        try:
+            import RPi.GPIO as module
+        except ImportError as exc:
+            raise BusError(2, "RPi.GPIO (or rpi-lgpio) is not installed: %s" % exc)
+    return module
+
+
 class _RpiLine:
     """One BCM-numbered pin through RPi.GPIO (or rpi-lgpio, which provides the same module)."""
 
     def __init__(self, pin, output, level, pull, module):
-        if module is None:
-            try:
-                import RPi.GPIO as module
-            except ImportError as exc:
-                raise BusError(2, "RPi.GPIO (or rpi-lgpio) is not installed: %s" % exc)
+        module = _rpi_module(module)
         self._g = module
         self.pin = pin
         self._flag = False
@@ -374,6 +381,49 @@ class PwmOut:
         return self._duty
 
 
+class SoftPwmOut:
+    """PWM on any BCM pin from RPi.GPIO's (or rpi-lgpio's) own timing thread; same API as PwmOut.
+
+    It jitters, so it is not for the control pilot. It is for watchdog lines: the thread ends with the process,
+    where a sysfs PWM channel would go on toggling after the station died.
+    """
+
+    def __init__(self, pin, freq=1000, module=None):
+        module = _rpi_module(module)
+        self._g = module
+        self.pin = pin
+        self.freq = freq
+        self._running = False
+        self._duty = 0
+        try:
+            module.setwarnings(False)
+            module.setmode(module.BCM)
+            module.setup(pin, module.OUT, initial=module.LOW)
+            self._pwm = module.PWM(pin, freq)
+        except Exception as exc:
+            raise _bus_error(exc, "software PWM on GPIO %s" % pin)
+
+    def set_duty(self, permille):
+        permille = check_permille(permille)
+        try:
+            if permille is None or permille == 0:
+                if self._running:
+                    self._pwm.stop()
+                    self._running = False
+                self._g.output(self.pin, self._g.HIGH if permille is None else self._g.LOW)
+            elif self._running:
+                self._pwm.ChangeDutyCycle(permille / 10)
+            else:
+                self._pwm.start(permille / 10)
+                self._running = True
+        except Exception as exc:
+            raise _bus_error(exc, "software PWM on GPIO %s" % self.pin)
+        self._duty = permille
+
+    def duty(self):
+        return self._duty
+
+
 class AnalogIn:
     """An IIO ADC channel: millivolts = in_voltage<ch>_raw x scale (the IIO ABI gives scale in mV per LSB)."""
 
@@ -444,6 +494,15 @@ class LinuxHal:
 
     def pwm(self, spec, initial=None):
         return PwmOut(spec.get("chip", 0), spec.get("channel", 0), spec.get("freq", 1000), initial, self.pwm_root)
+
+    def pin_pwm(self, value, freq):
+        """Software PWM on a GPIO pin (starting low), or None where the GPIO library has none (gpiod)."""
+        if self.gpio_backend not in RPI_BACKENDS:
+            return None
+        module = _rpi_module(self.gpio_module)
+        if getattr(module, "PWM", None) is None:
+            return None
+        return SoftPwmOut(self._pin_spec(value)[0], freq, module)
 
     def adc(self, spec):
         return AnalogIn(spec.get("device", 0), spec.get("channel", 0), self.iio_root)

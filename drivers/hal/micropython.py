@@ -281,6 +281,14 @@ class MicroPythonHal:
             return PwmOut(spec["pin"], spec.get("freq", 1000), initial)
         return PwmOut(spec, 1000, initial)
 
+    def pin_pwm(self, value, freq):
+        """PWM at `freq` on a plain pin, starting low (watchdog lines)."""
+        return PwmOut(pin_spec(value)[0], freq, 0)
+
+    def wdt(self, timeout_ms):
+        """The hardware watchdog (machine.WDT): started here, fed with feed(), never stopped."""
+        return machine.WDT(timeout=timeout_ms)
+
     def adc(self, spec):
         atten = spec.get("atten")
         if atten is not None:

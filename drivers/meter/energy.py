@@ -5,6 +5,9 @@ boot), offset grows by the drop, so the reported value continues from where it w
 negative nor double-counts. The caller persists `offset_wh` and `last_raw_wh` and passes them back at construction.
 Negative values are rejected; with `max_power_w` set, a rise faster than that power allows is rejected up to
 `max_rejects` times in a row (then accepted as the new truth).
+
+`CountedMeter` is the base of the meter drivers that keep their register in an EnergyCounter `self.energy`: it
+gives them the persisted figures (`offset_wh`, `last_raw_wh`, `energy_state()`).
 """
 
 
@@ -56,3 +59,18 @@ class EnergyCounter:
         # one float32 step of slack plus the energy max_power_w delivers in dt
         allowed = self.max_power_w * dt // 3600000 + 10
         return delta_wh > allowed
+
+
+class CountedMeter:
+    """Base of a meter whose Energy.Active.Import.Register goes through the EnergyCounter `self.energy`."""
+
+    @property
+    def offset_wh(self):
+        return self.energy.offset_wh
+
+    @property
+    def last_raw_wh(self):
+        return self.energy.last_raw_wh
+
+    def energy_state(self):
+        return self.energy.state()

@@ -20,9 +20,9 @@ The calibration register is checked on every read; a chip that lost it (power cy
 """
 
 from drivers.hal.errors import BusError
-from drivers.hal.clock import clock_from
-from drivers.meter.energy import EnergyCounter
+from drivers.meter.energy import CountedMeter, EnergyCounter
 from drivers.meter.measurands import CURRENT, ENERGY_IMPORT, POWER, VOLTAGE, fail_result, ok_result
+from drivers.spec import on_bus
 
 REG_CONFIG = 0x00
 REG_SHUNT = 0x01
@@ -47,7 +47,7 @@ def calibration(shunt_uohm, max_current_ma):
     return cal
 
 
-class INA226:
+class INA226(CountedMeter):
     def __init__(self, i2c, clock, address=0x40, shunt_ohms=0.002, max_current_a=20, retries=2,
                  config=DEFAULT_CONFIG, energy_offset_wh=0, energy_last_raw_wh=None):
         self.i2c = i2c
@@ -66,17 +66,6 @@ class INA226:
         self._acc = 0                # remainder below 1 Wh, in mW.ms x 32768 x 2 (trapezoid)
         self._last_ms = None
         self._last_p = 0             # previous power in mW x 32768
-
-    @property
-    def offset_wh(self):
-        return self.energy.offset_wh
-
-    @property
-    def last_raw_wh(self):
-        return self.energy.last_raw_wh
-
-    def energy_state(self):
-        return self.energy.state()
 
     def measurands(self):
         return [ENERGY_IMPORT, POWER, CURRENT, VOLTAGE]
@@ -150,9 +139,5 @@ class INA226:
 
 
 def build(spec, hal=None):
-    kw = {}
-    for key in ("address", "shunt_ohms", "max_current_a", "retries", "config", "energy_offset_wh",
-                "energy_last_raw_wh"):
-        if key in spec:
-            kw[key] = spec[key]
-    return INA226(spec["bus"], clock_from(spec, hal), **kw)
+    return on_bus(INA226, spec, hal, ("address", "shunt_ohms", "max_current_a", "retries", "config",
+                                      "energy_offset_wh", "energy_last_raw_wh"))

@@ -16,7 +16,7 @@ leaves the energy counter untouched. Energy.Active.Import.Register follows the m
 
 from drivers.hal.clock import clock_from
 from drivers.meter import decode
-from drivers.meter.energy import EnergyCounter
+from drivers.meter.energy import CountedMeter, EnergyCounter
 from drivers.meter.measurands import ENERGY_IMPORT, fail_result, ok_result
 from drivers.meter.modbus_rtu import ModbusClient, ModbusError
 
@@ -27,7 +27,7 @@ def _round(x, decimals):
     return round(x, decimals)
 
 
-class ModbusMeter:
+class ModbusMeter(CountedMeter):
     def __init__(self, client, address, model, energy_offset_wh=0, energy_last_raw_wh=None, max_power_w=None):
         self.client = client
         self.address = address
@@ -48,17 +48,6 @@ class ModbusMeter:
     @property
     def name(self):
         return self.model["name"]
-
-    @property
-    def offset_wh(self):
-        return self.energy.offset_wh
-
-    @property
-    def last_raw_wh(self):
-        return self.energy.last_raw_wh
-
-    def energy_state(self):
-        return self.energy.state()
 
     def measurands(self):
         return [f[0] for f in self.model["fields"]]

@@ -20,19 +20,26 @@ EXCEPTION_NAMES = {1: "illegal function", 2: "illegal data address", 3: "illegal
 
 
 class ModbusError(Exception):
-    """Base of the Modbus errors below."""
+    """Base of the Modbus errors below; those the client retries name their `ModbusClient.stats` counter in
+    `stat`."""
 
 
 class ModbusTimeout(ModbusError):
     """No (complete) response within the timeout."""
 
+    stat = "timeouts"
+
 
 class ModbusCrcError(ModbusError):
     """Response with a wrong CRC."""
 
+    stat = "crc_errors"
+
 
 class ModbusFrameError(ModbusError):
     """Response from the wrong slave, with the wrong function code or the wrong length."""
+
+    stat = "frame_errors"
 
 
 class ModbusException(ModbusError):
@@ -189,16 +196,8 @@ class ModbusClient:
                 if exc.code != 6:
                     raise
                 continue
-            except ModbusTimeout as exc:
-                self.stats["timeouts"] += 1
-                last = exc
-                continue
-            except ModbusCrcError as exc:
-                self.stats["crc_errors"] += 1
-                last = exc
-                continue
-            except ModbusFrameError as exc:
-                self.stats["frame_errors"] += 1
+            except (ModbusTimeout, ModbusCrcError, ModbusFrameError) as exc:
+                self.stats[exc.stat] += 1
                 last = exc
                 continue
             except BusError as exc:

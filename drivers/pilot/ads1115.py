@@ -17,6 +17,7 @@ build() returns an ADS1115Input: an AnalogIn-like object with read_mv() for that
 """
 
 from drivers.hal.errors import BusError
+from drivers.hal.clock import or_system
 from drivers.pilot.duty import div_round
 
 REG_CONVERSION = 0x00
@@ -58,9 +59,7 @@ def _signed16(hi, lo):
 
 class ADS1115:
     def __init__(self, i2c, address=0x48, pga_mv=4096, sps=860, clock=None, timeout_ms=20):
-        if clock is None:
-            from drivers.hal.clock import SystemClock
-            clock = SystemClock()
+        clock = or_system(clock)
         self.i2c = i2c
         self.address = address
         self.pga_mv = pga_mv

@@ -98,11 +98,7 @@ class Classifier:
 
     def __init__(self, ventilation=True):
         self.ventilation = ventilation
-        self.state = None
-        self._candidate = None
-        self._fault_candidate = None
-        self.diode_latched = False
-        self.diode_seen = False
+        self.reset()
 
     def reset(self):
         self.state = None

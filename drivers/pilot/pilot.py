@@ -31,6 +31,7 @@ Spec keys for build(spec, hal): "pwm" (PwmOut, required), "mode" ("burst"), "adc
 (False: state D is a fault), "min_change_ms" (5000), "clock" (optional).
 """
 
+from drivers.hal.clock import or_system
 from drivers.pilot import classify as cls
 from drivers.pilot.divider import Divider
 from drivers.pilot.duty import HLC_PERMILLE, amps_to_duty, duty_to_ma
@@ -49,9 +50,7 @@ class Pilot:
     def __init__(self, pwm, adc=None, adc_high=None, adc_low=None, divider=None, clock=None,
                  mode="burst", samples=250, interval_ms=20, ventilation=False,
                  min_change_ms=5000, peak_reset=None):
-        if clock is None:
-            from drivers.hal.clock import SystemClock
-            clock = SystemClock()
+        clock = or_system(clock)
         if mode == "burst" and adc is None:
             raise ValueError("mode 'burst' needs adc")
         if mode == "peak" and (adc_high is None or adc_low is None):

@@ -23,6 +23,8 @@ Spec keys for build(spec, hal): "coil" (DigitalOut, required), "feedback" (Digit
 (10), "min_interval_ms" (10000), "closings" (0), "clock" (optional).
 """
 
+from drivers.hal.clock import or_system
+
 CODES = {
     "welded": ("PowerSwitchFailure", "contactor welded: feedback stays closed after open command"),
     "no_close": ("PowerSwitchFailure", "contactor failed to close: no feedback after close command"),
@@ -34,9 +36,7 @@ CODES = {
 class Contactor:
     def __init__(self, coil, feedback=None, clock=None, feedback_type=None, agree_ms=250,
                  debounce_ms=10, min_interval_ms=10000, closings=0):
-        if clock is None:
-            from drivers.hal.clock import SystemClock
-            clock = SystemClock()
+        clock = or_system(clock)
         if feedback_type is None:
             feedback_type = "none" if feedback is None else "no"
         if feedback_type not in ("no", "nc", "none"):

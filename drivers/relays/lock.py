@@ -22,6 +22,8 @@ Spec keys for build(spec, hal): "lock_out", "unlock_out" (DigitalOut, required),
 "retries" (3), "retry_gap_ms" (1000), "clock" (optional).
 """
 
+from drivers.hal.clock import or_system
+
 IDLE = "idle"
 PULSE = "pulse"
 SETTLE = "settle"
@@ -40,9 +42,7 @@ INFO = {
 class CableLock:
     def __init__(self, lock_out, unlock_out, feedback=None, clock=None, pulse_ms=600, check_ms=800,
                  retries=3, retry_gap_ms=1000):
-        if clock is None:
-            from drivers.hal.clock import SystemClock
-            clock = SystemClock()
+        clock = or_system(clock)
         self.lock_out = lock_out
         self.unlock_out = unlock_out
         self.feedback = feedback

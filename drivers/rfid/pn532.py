@@ -25,10 +25,10 @@ What it does:
 """
 
 from drivers.hal.errors import BusError
-from drivers.hal.clock import clock_from
 from drivers.rfid import idtag
 from drivers.rfid.repeat import RepeatFilter
 from drivers.rfid import pn532_frame as pf
+from drivers.spec import on_bus
 
 READER_FAILURE = "ReaderFailure"
 
@@ -219,9 +219,5 @@ class PN532:
 
 def build(spec, hal=None):
     """PN532 from a board spec (keys in the module docstring); the clock defaults to hal.clock or SystemClock."""
-    kw = {}
-    for key in ("passive_retries", "repeat_ms", "max_failures", "health_interval_ms", "ack_timeout_ms",
-                "response_timeout_ms"):
-        if key in spec:
-            kw[key] = spec[key]
-    return PN532(spec["bus"], clock_from(spec, hal), **kw)
+    return on_bus(PN532, spec, hal, ("passive_retries", "repeat_ms", "max_failures", "health_interval_ms",
+                                     "ack_timeout_ms", "response_timeout_ms"))

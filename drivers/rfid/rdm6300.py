@@ -16,9 +16,9 @@ while a card is in the field). A dead RDM6300 is indistinguishable from "no card
 """
 
 from drivers.hal.errors import BusError
-from drivers.hal.clock import clock_from
 from drivers.rfid import idtag
 from drivers.rfid.repeat import RepeatFilter
+from drivers.spec import on_bus
 
 STX = 0x02
 ETX = 0x03
@@ -155,8 +155,4 @@ class Rdm6300:
 
 def build(spec, hal=None):
     """Rdm6300 from a board spec (keys in the module docstring)."""
-    kw = {}
-    for key in ("id_format", "repeat_ms", "frame_timeout_ms"):
-        if key in spec:
-            kw[key] = spec[key]
-    return Rdm6300(spec["bus"], clock_from(spec, hal), **kw)
+    return on_bus(Rdm6300, spec, hal, ("id_format", "repeat_ms", "frame_timeout_ms"))

@@ -23,10 +23,10 @@ arbitrary errorCode).
 Time: two FakeClocks move with the runtime's `now`. The drivers and the emulators they time against (ADS1115,
 relays, RCD) run on `clock`, which the drivers' own waits also advance, so a timeout costs no real time; that clock
 keeps up with `now`, and after long waits put it ahead (a meter timing out), it runs at half speed until `now`
-catches up. The EV and the meters' energy run on `world`, which is exactly `now`, so
-energy is power times real time. The world - EV plugged, cable in the socket, EV limits, lock position, meter registers -
-is kept in "sim_world.json" through the storage port, at once when something
-is plugged or changed and at most every second for energy, so a restart or a SIGKILL finds the EV where it was.
+catches up. The EV and the meters' energy run on `world`, which is exactly `now`, so energy is power times real
+time. The world - EV plugged, cable in the socket, EV limits, lock position, meter registers - is kept in
+"sim_world.json" through the storage port, at once when something is plugged or changed and at most every second for
+energy, so a restart or a SIGKILL finds the EV where it was.
 """
 
 import json

@@ -16,6 +16,7 @@ import struct
 from drivers.meter import abb_b23 as abb
 from drivers.meter import sdm
 from drivers.meter.modbus_rtu import READ_HOLDING, READ_INPUT, WRITE_MULTIPLE, crc_ok, with_crc
+from drivers.sim.byte_device import ByteDevice
 
 MODELS = ("sdm630", "sdm120", "abb_b23")
 _WH = 3600000000          # mW.ms per Wh
@@ -32,9 +33,10 @@ def _int_words(n, words):
     return [(n >> (16 * (words - 1 - i))) & 0xFFFF for i in range(words)]
 
 
-class ModbusMeterEmulator:
+class ModbusMeterEmulator(ByteDevice):
     def __init__(self, model="sdm630", address=1, clock=None, voltage=230.0, current=0.0, power_factor=1.0,
                  frequency=50.0, energy_wh=0, export_wh=0):
+        super().__init__()
         if model not in MODELS:
             raise ValueError("model must be one of %s" % (MODELS,))
         self.model = model
@@ -56,8 +58,6 @@ class ModbusMeterEmulator:
         self._acc = 0
         self._last_ms = clock.ticks_ms() if clock is not None else None
         self._buf = b""
-        self._out = b""
-        self._faults = {}
         self._version = 0
         self._cache = None
         self.set_current(current)
@@ -111,18 +111,6 @@ class ModbusMeterEmulator:
         self._last_ms = now
 
     # -- faults ----------------------------------------------------------------------------------------------
-    def _add(self, kind, count, data=None):
-        self._faults[kind] = [count, data]
-
-    def _take(self, kind):
-        f = self._faults.get(kind)
-        if not f:
-            return None
-        f[0] -= 1
-        if f[0] <= 0:
-            del self._faults[kind]
-        return f[1] if f[1] is not None else True
-
     def inject_crc_error(self, count=1):
         self._add("crc", count)
 
@@ -225,11 +213,6 @@ class ModbusMeterEmulator:
                 self._buf = b""        # the slave drops the whole line content until the next silence
                 return
             self._handle(frame)
-
-    def pending(self):
-        out = self._out
-        self._out = b""
-        return out
 
     def _reply(self, pdu):
         addr = self.address

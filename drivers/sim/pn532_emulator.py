@@ -15,6 +15,7 @@ cycle, asleep again), `bad_checksum(n)`, `bad_length_checksum(n)`, `garbage(data
 """
 
 from drivers.rfid import pn532_frame as pf
+from drivers.sim.byte_device import ByteDevice
 
 
 def _uid_bytes(uid):
@@ -24,8 +25,9 @@ def _uid_bytes(uid):
     return bytes(uid)
 
 
-class PN532Emulator:
+class PN532Emulator(ByteDevice):
     def __init__(self, firmware=(0x32, 0x01, 0x06, 0x07)):
+        super().__init__()
         self.firmware = bytes(firmware)
         self.asleep = True
         self.dead = False
@@ -34,10 +36,8 @@ class PN532Emulator:
         self.card = None
         self.commands = []           # command codes received, for tests
         self._parser = pf.FrameParser()
-        self._out = b""
         self._last_response = b""
         self._pending_list = False
-        self._faults = {}
 
     # -- controls ------------------------------------------------------------------------------------------
     def present_card(self, uid, atqa=None, sak=None):
@@ -66,9 +66,6 @@ class PN532Emulator:
         self._pending_list = False
         self._parser.clear()
 
-    def _add(self, kind, count, data=None):
-        self._faults[kind] = [count, data]
-
     def bad_checksum(self, count=1):
         self._add("dcs", count)
 
@@ -87,15 +84,6 @@ class PN532Emulator:
     def no_ack(self, count=1):
         self._add("noack", count)
 
-    def _take(self, kind):
-        f = self._faults.get(kind)
-        if not f:
-            return None
-        f[0] -= 1
-        if f[0] <= 0:
-            del self._faults[kind]
-        return f[1] if f[1] is not None else True
-
     # -- wire ----------------------------------------------------------------------------------------------
     def receive(self, data):
         if self.dead:
@@ -112,11 +100,6 @@ class PN532Emulator:
             if item is None:
                 return
             self._handle(item)
-
-    def pending(self):
-        out = self._out
-        self._out = b""
-        return out
 
     def _send(self, frame):
         garbage = self._take("garbage")

@@ -57,8 +57,7 @@ class PilotRig:
             spec["mode"] = "peak"
             spec["adc_high"] = self.adc_high
             spec["adc_low"] = self.adc_low
-        for key in extra:
-            spec[key] = extra[key]
+        spec.update(extra)
         return spec
 
     def pp_spec(self):
@@ -75,19 +74,16 @@ class RelayRig:
     def contactor_spec(self, **extra):
         spec = {"driver": "contactor", "coil": self.contactor.coil, "feedback": self.contactor.feedback,
                 "feedback_type": self.contactor.feedback_type, "clock": self.clock}
-        for key in extra:
-            spec[key] = extra[key]
+        spec.update(extra)
         return spec
 
     def lock_spec(self, **extra):
         spec = {"driver": "lock", "lock_out": self.lock.lock_out, "unlock_out": self.lock.unlock_out,
                 "feedback": self.lock.feedback, "clock": self.clock}
-        for key in extra:
-            spec[key] = extra[key]
+        spec.update(extra)
         return spec
 
     def rcd_spec(self, **extra):
         spec = {"driver": "rcd", "input": self.rcd.fault_out, "test_out": self.rcd.test_in, "clock": self.clock}
-        for key in extra:
-            spec[key] = extra[key]
+        spec.update(extra)
         return spec

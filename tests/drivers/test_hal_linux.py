@@ -14,7 +14,6 @@ from drivers.meter import sdm
 from drivers.rfid.pn532 import PN532
 from drivers.sim.modbus_meter_emulator import ModbusMeterEmulator
 from drivers.sim.pn532_emulator import PN532Emulator
-from drivers.sim.pty_bridge_linux import PtyBridge
 
 
 class Upper:
@@ -29,21 +28,8 @@ class Upper:
         return out
 
 
-@pytest.fixture
-def bridge():
-    made = []
-
-    def make(device):
-        b = PtyBridge(device).start()
-        made.append(b)
-        return b
-    yield make
-    for b in made:
-        b.close()
-
-
-def test_pty_serial_roundtrip_and_timeout(bridge):
-    b = bridge(Upper())
+def test_pty_serial_roundtrip_and_timeout(pty_bridge):
+    b = pty_bridge(Upper())
     s = linux.Serial(b.port, baudrate=115200)
     try:
         assert s.read(4, 20) == b""                    # timeout gives b'', not None
@@ -63,9 +49,9 @@ def test_pty_serial_roundtrip_and_timeout(bridge):
         s.close()
 
 
-def test_pn532_driver_over_real_pty(bridge):
+def test_pn532_driver_over_real_pty(pty_bridge):
     emu = PN532Emulator()
-    b = bridge(emu)
+    b = pty_bridge(emu)
     s = linux.Serial(b.port, baudrate=115200)
     try:
         reader = PN532(s, SystemClock())
@@ -79,9 +65,9 @@ def test_pn532_driver_over_real_pty(bridge):
         s.close()
 
 
-def test_sdm630_meter_over_real_pty(bridge):
+def test_sdm630_meter_over_real_pty(pty_bridge):
     emu = ModbusMeterEmulator("sdm630", address=7, energy_wh=1234567, current=10.0)
-    b = bridge(emu)
+    b = pty_bridge(emu)
     s = linux.Serial(b.port, baudrate=19200)
     try:
         meter = sdm.build({"driver": "sdm630", "bus": s, "address": 7, "baud": 19200, "clock": SystemClock()})
@@ -93,8 +79,8 @@ def test_sdm630_meter_over_real_pty(bridge):
         s.close()
 
 
-def test_de_pin_is_released_after_the_frame(bridge):
-    b = bridge(Upper())
+def test_de_pin_is_released_after_the_frame(pty_bridge):
+    b = pty_bridge(Upper())
     de = EmulatedPin(clock=SystemClock())
     s = linux.Serial(b.port, baudrate=9600, de_pin=de)
     try:
@@ -110,9 +96,9 @@ def test_missing_port_and_closed_port_raise_bus_error():
         linux.Serial("/dev/does-not-exist-station", 9600)
 
 
-def test_vanished_device_raises_bus_error_and_reader_reports_fault():
+def test_vanished_device_raises_bus_error_and_reader_reports_fault(pty_bridge):
     emu = PN532Emulator()
-    b = PtyBridge(emu).start()
+    b = pty_bridge(emu)
     s = linux.Serial(b.port, 115200)
     try:
         reader = PN532(s, SystemClock(), max_failures=1)
@@ -126,7 +112,6 @@ def test_vanished_device_raises_bus_error_and_reader_reports_fault():
         assert ev["type"] == "reader_fault" and "serial error" in ev["info"]
     finally:
         s.close()
-        b.close()
 
 
 # -- sysfs PWM / IIO ADC on a fake tree --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from drivers.hal.emulated import EmulatedAdc, EmulatedPwm
 from drivers.pilot import pilot as pilot_mod
 from drivers.pilot.divider import Divider
 from drivers.sim.rig import PilotRig
+from drivers.sim import timeline
 
 
 def make(adc="burst", **spec_extra):
@@ -17,11 +18,7 @@ def make(adc="burst", **spec_extra):
 
 
 def run(clock, cp, ms, step=10):
-    events = []
-    for _ in range(ms // step):
-        clock.advance(step)
-        events += cp.poll()
-    return events
+    return timeline.run(clock, [cp], ms, step)
 
 
 def states(events):

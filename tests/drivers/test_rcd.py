@@ -4,6 +4,7 @@ pass / fail / stuck (hardware.md §4.3, §6 rows 12-13)."""
 from drivers.hal.clock import FakeClock
 from drivers.safety import rcd as rcd_mod
 from drivers.sim.relays import RcdEmulator
+from drivers.sim import timeline
 
 
 def make(**kw):
@@ -15,11 +16,7 @@ def make(**kw):
 
 
 def run(clock, dev, ms, step=1):
-    events = []
-    for _ in range(ms // step):
-        clock.advance(step)
-        events += dev.poll()
-    return events
+    return timeline.run(clock, [dev], ms, step)
 
 
 def test_trip_needs_recheck_after_1ms():

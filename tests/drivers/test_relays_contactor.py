@@ -7,6 +7,7 @@ from drivers.hal.clock import FakeClock
 from drivers.hal.emulated import EmulatedPin
 from drivers.relays import contactor
 from drivers.sim.relays import ContactorEmulator
+from drivers.sim import timeline
 
 
 def make(**spec):
@@ -18,11 +19,7 @@ def make(**spec):
 
 
 def run(clock, dev, ms, step=5):
-    events = []
-    for _ in range(ms // step):
-        clock.advance(step)
-        events += dev.poll()
-    return events
+    return timeline.run(clock, [dev], ms, step)
 
 
 def kinds(events):

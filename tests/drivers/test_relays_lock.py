@@ -5,6 +5,7 @@ from drivers.hal.clock import FakeClock
 from drivers.hal.emulated import EmulatedPin
 from drivers.relays import lock as lock_mod
 from drivers.sim.relays import LockEmulator
+from drivers.sim import timeline
 
 
 def make(travel_ms=300, **spec):
@@ -16,11 +17,7 @@ def make(travel_ms=300, **spec):
 
 
 def run(clock, dev, ms, step=10):
-    events = []
-    for _ in range(ms // step):
-        clock.advance(step)
-        events += dev.poll()
-    return events
+    return timeline.run(clock, [dev], ms, step)
 
 
 def pulses(pin):

@@ -7,6 +7,7 @@ from drivers.hal.emulated import EmulatedSerial
 from drivers.rfid import pn532
 from drivers.rfid import pn532_frame as pf
 from drivers.sim.pn532_emulator import PN532Emulator
+from drivers.sim.timeline import poll_reader
 
 
 def h(text):
@@ -21,13 +22,7 @@ class Rig:
         self.reader = pn532.PN532(self.serial, self.clock, **kw)
 
     def poll(self, n=1, step_ms=250):
-        events = []
-        for _ in range(n):
-            ev = self.reader.poll()
-            if ev is not None:
-                events.append(ev)
-            self.clock.advance(step_ms)
-        return events
+        return poll_reader(self.clock, self.reader, n, step_ms)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from drivers.hal.clock import FakeClock
 from drivers.hal.emulated import EmulatedSerial
 from drivers.rfid import rdm6300
 from drivers.sim.rdm6300_emulator import Rdm6300Emulator
+from drivers.sim.timeline import poll_reader
 
 VECTOR = b"\x02" + b"14008EC793CE" + b"\x03"
 
@@ -32,13 +33,7 @@ class Rig:
         self.reader = rdm6300.Rdm6300(self.serial, self.clock, **kw)
 
     def poll(self, n=1, step_ms=100):
-        out = []
-        for _ in range(n):
-            ev = self.reader.poll()
-            if ev is not None:
-                out.append(ev)
-            self.clock.advance(step_ms)
-        return out
+        return poll_reader(self.clock, self.reader, n, step_ms)
 
 
 def test_card_in_field_reported_once_while_frames_repeat():

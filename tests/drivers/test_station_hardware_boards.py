@@ -27,13 +27,15 @@ def of(events, kind):
 # ---- raspberry-pi.json on the Linux HAL -------------------------------------------------------------------------
 
 class WiredGpio:
-    """RPi.GPIO stand-in: GPIO23 (relay test) follows GPIO17 (relay), GPIO22 (GFI) reads `gfi`."""
+    """RPi.GPIO stand-in: GPIO23 (relay test) follows GPIO17 (relay), GPIO22 (GFI) reads `gfi` or the HAT's GFI
+    latch, which pulses on GPIO24 (the self-test) set and a pulse on GPIO27 clears while the relay is off."""
     BCM, OUT, IN, HIGH, LOW, BOTH = "BCM", "OUT", "IN", 1, 0, "BOTH"
     PUD_UP, PUD_DOWN, PUD_OFF = "up", "down", "off"
 
     def __init__(self):
         self.levels = {}
         self.gfi = 0
+        self.test_pulses = 0
 
     def setwarnings(self, flag):
         pass
@@ -47,12 +49,16 @@ class WiredGpio:
 
     def output(self, pin, level):
         self.levels[pin] = level
+        if pin == 24 and level:
+            self.test_pulses += 1
+        if pin == 27 and level and not self.levels.get(17):
+            self.test_pulses = 0
 
     def input(self, pin):
         if pin == 23:
             return self.levels.get(17, 0)
         if pin == 22:
-            return self.gfi
+            return self.gfi or int(self.test_pulses >= 3)
         return self.levels.get(pin, 0)
 
     def add_event_detect(self, pin, edge, callback=None):
@@ -245,7 +251,7 @@ def test_esp32_s3_board_on_the_micropython_hal(machine):
     Board.adc_mv[1] = lambda: 595 if cable["in"] else 3300            # PP: 220 ohm cable, 1 kOhm to 3.3 V
     Board.inputs[40] = lambda: 0 if Board.pins[39].value() else 1      # aux contact to GND, closed = low
     Board.inputs[47] = lambda: 1                                       # lock switch open: unlocked
-    Board.inputs[4] = lambda: 0                                        # RCD fine
+    Board.inputs[4] = lambda: 1 if Board.pins[21].value() else 0      # RCD fine: trips while tested (GPIO21)
     hal = hal_for(board, clock)
     assert type(hal).__name__ == "MicroPythonHal"
     hw = build_hardware(board, hal)

@@ -172,39 +172,25 @@ def test_bus_scan_usage_errors():
 
 # -- the same tools on a real serial port (a pty with an emulator on the other end) -------------------------------
 
-@pytest.fixture
-def pty():
-    from drivers.sim.pty_bridge_linux import PtyBridge
-    made = []
-
-    def make(device):
-        b = PtyBridge(device).start()
-        made.append(b)
-        return b
-    yield make
-    for b in made:
-        b.close()
-
-
-def test_rfid_scan_on_a_serial_port(pty):
+def test_rfid_scan_on_a_serial_port(pty_bridge):
     from drivers.sim.pn532_emulator import PN532Emulator
     emu = PN532Emulator()
     emu.present_card("04A224B2C25C80")
-    b = pty(emu)
+    b = pty_bridge(emu)
     code, text = run(rfid_scan, "--port", b.port, "--count", "1", "--duration", "5", "--interval-ms", "20")
     assert code == 0 and "idTag 04A224B2C25C80" in text
 
 
-def test_meter_read_on_a_serial_port(pty):
+def test_meter_read_on_a_serial_port(pty_bridge):
     from drivers.sim.modbus_meter_emulator import ModbusMeterEmulator
-    b = pty(ModbusMeterEmulator("sdm120", 3, energy_wh=4321, current=6.0))
+    b = pty_bridge(ModbusMeterEmulator("sdm120", 3, energy_wh=4321, current=6.0))
     code, text = run(meter_read, "--driver", "sdm120", "--port", b.port, "--address", "3")
     assert code == 0 and "4321 Wh" in text and "Current.Import.L1" in text
 
 
-def test_bus_scan_on_a_serial_port(pty):
+def test_bus_scan_on_a_serial_port(pty_bridge):
     from drivers.sim.modbus_meter_emulator import ModbusMeterEmulator
-    b = pty(ModbusMeterEmulator("sdm630", 2))
+    b = pty_bridge(ModbusMeterEmulator("sdm630", 2))
     code, text = run(bus_scan, "modbus", "--port", b.port, "--baud", "19200", "--range", "1-3",
                      "--timeout-ms", "30")
     assert code == 0 and "id   2: answered" in text and "id   1" not in text

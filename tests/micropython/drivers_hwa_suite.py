@@ -1,60 +1,21 @@
 """MicroPython suite for the HAL, RFID and meter drivers (helper HW-A's area).
 
 Plain Python, no pytest: runs the pure-logic drivers against the emulated HAL and the wire-level emulators with the
-hardware.md §7 vectors, prints `PASS name` / `FAIL name: reason` and ends with `N passed, M failed` (exit status 1
-on a failure). Runs from the project root:
+hardware.md §7 vectors, on the suite contract of tests/micropython/suite.py (`PASS name` / `FAIL name: reason`, a
+HEAP line, `N passed, M failed`, exit status 1 on a failure; 2 for an unknown group). Runs from the project root:
     python tests/micropython/drivers_hwa_suite.py [group ...]
     node tools/micropython/run.mjs tests/micropython/drivers_hwa_suite.py [group ...]
-Groups: hal, rfid, modbus, meters (default: all). Each group imports only the modules it needs, so one group at a
-time fits the runner's default 256 KiB heap budget (the WebAssembly port does not reclaim garbage while a script
-runs, so the budget there bounds everything a run allocates, not its peak).
+Groups: hal, rfid, modbus, meters (default: all). Each group imports only the modules it needs, so one group runs
+with the least loaded.
 """
 
-import gc
+import suite  # first: sets sys.path and the heap baseline
+
 import sys
 
-
-def _add_root():
-    parts = __file__.replace("\\", "/").split("/")
-    root = "/".join(parts[:-3]) if len(parts) > 3 else "."
-    for p in (root or ".", "."):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-
-
-_add_root()
-
-RESULTS = [0, 0]
-
-
-def check(name, fn):
-    gc.collect()
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - report every failure and go on
-        RESULTS[1] += 1
-        print("FAIL %s: %s %s" % (name, type(exc).__name__, exc))
-        return
-    RESULTS[0] += 1
-    print("PASS %s" % name)
-
-
-def eq(got, want):
-    if got != want:
-        raise AssertionError("got %r, want %r" % (got, want))
-
-
-def ok(cond, what="condition"):
-    if not cond:
-        raise AssertionError(what)
-
-
-def raises(exc_type, fn, *args):
-    try:
-        fn(*args)
-    except exc_type:
-        return
-    raise AssertionError("%s not raised" % exc_type.__name__)
+eq = suite.eq
+ok = suite.true
+raises = suite.raises
 
 
 def h(text):
@@ -63,13 +24,8 @@ def h(text):
 
 
 def poll_events(reader, clock, n, step_ms):
-    out = []
-    for _ in range(n):
-        ev = reader.poll()
-        if ev:
-            out.append(ev)
-        clock.advance(step_ms)
-    return out
+    from drivers.sim.timeline import poll_reader
+    return poll_reader(clock, reader, n, step_ms)
 
 
 # -- HAL ---------------------------------------------------------------------------------------------------------
@@ -347,14 +303,13 @@ def main(argv):
     for name in wanted:
         if name not in known:
             print("unknown group %s (groups: %s)" % (name, ", ".join(known)))
-            return 2
+            sys.exit(2)
     for group, tests in GROUPS:
         if group in wanted:
             for name, fn in tests:
-                check(group + "." + name, fn)
-    print("%d passed, %d failed" % (RESULTS[0], RESULTS[1]))
-    return 1 if RESULTS[1] else 0
+                suite.check(group + "." + name, fn)
+    suite.finish()
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+suite.imported()
+main(sys.argv[1:])

@@ -1,68 +1,32 @@
 """MicroPython suite for the pilot, relay, lock and RCD drivers (helper HW-B's area).
 
 Plain Python, no pytest: runs the pure-logic drivers against the emulated HAL with the
-hardware.md §7 vectors, prints `PASS name` / `FAIL name: reason` and ends with
-`N passed, M failed` (exit status 1 on a failure). Runs from the project root:
+hardware.md §7 vectors, on the suite contract of tests/micropython/suite.py (`PASS name` / `FAIL name: reason`,
+a HEAP line, `N passed, M failed`, exit status 1 on a failure). Runs from the project root:
     python tests/micropython/drivers_hwb_suite.py
     node tools/micropython/run.mjs tests/micropython/drivers_hwb_suite.py
 """
 
-import sys
+import suite  # first: sets sys.path and the heap baseline
 
+from drivers.hal.clock import FakeClock
+from drivers.hal.emulated import EmulatedI2C, EmulatedPin
+from drivers.pilot import classify as cls
+from drivers.pilot import duty, pilot, proximity
+from drivers.pilot.ads1115 import ADS1115, config_word
+from drivers.relays import contactor, lock
+from drivers.safety import rcd
+from drivers.sim.ads1115_emulator import ADS1115Emulator
+from drivers.sim.ev import node_mv
+from drivers.sim.rig import PilotRig, RelayRig
+from drivers.sim.timeline import run as step
 
-def _add_root():
-    here = __file__
-    parts = here.replace("\\", "/").split("/")
-    root = "/".join(parts[:-3]) if len(parts) > 3 else "."
-    for p in (root or ".", "."):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-
-
-_add_root()
-
-from drivers.hal.clock import FakeClock  # noqa: E402
-from drivers.hal.emulated import EmulatedI2C, EmulatedPin  # noqa: E402
-from drivers.pilot import classify as cls  # noqa: E402
-from drivers.pilot import duty, pilot, proximity  # noqa: E402
-from drivers.pilot.ads1115 import ADS1115, config_word  # noqa: E402
-from drivers.relays import contactor, lock  # noqa: E402
-from drivers.safety import rcd  # noqa: E402
-from drivers.sim.ads1115_emulator import ADS1115Emulator  # noqa: E402
-from drivers.sim.ev import node_mv  # noqa: E402
-from drivers.sim.rig import PilotRig, RelayRig  # noqa: E402
-
-RESULTS = [0, 0]
-
-
-def check(name, fn):
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - report every failure and go on
-        RESULTS[1] += 1
-        print("FAIL %s: %s %s" % (name, type(exc).__name__, exc))
-        return
-    RESULTS[0] += 1
-    print("PASS %s" % name)
-
-
-def eq(got, want):
-    if got != want:
-        raise AssertionError("got %r, want %r" % (got, want))
+eq = suite.eq
 
 
 def near(got, want, tol):
     if got is None or abs(got - want) > tol:
         raise AssertionError("got %r, want %r +- %r" % (got, want, tol))
-
-
-def step(clock, devices, ms, every=10):
-    events = []
-    for _ in range(ms // every):
-        clock.advance(every)
-        for d in devices:
-            events += d.poll(clock.ticks_ms())
-    return events
 
 
 def of_type(events, kind):
@@ -253,18 +217,13 @@ def t_pins_are_plain():
     eq(pin.level, False)
 
 
-def main():
-    for name, fn in (("duty_vectors", t_duty_vectors), ("ev_decode", t_ev_decode), ("classify", t_classify),
-                     ("diode_short_rules", t_diode_short_rules), ("pp", t_pp), ("cp_sim", t_cp_sim),
-                     ("ads1115", t_ads1115), ("pilot_burst", t_pilot_burst), ("pilot_ads1115", t_pilot_ads1115),
-                     ("pilot_cp_short", t_pilot_cp_short), ("contactor_weld", t_contactor_weld),
-                     ("contactor_fail_close_and_interval", t_contactor_fail_close_and_interval),
-                     ("lock_retry_jam_power_loss", t_lock_retry_jam_power_loss), ("rcd", t_rcd),
-                     ("pins_are_plain", t_pins_are_plain)):
-        check(name, fn)
-    print("%d passed, %d failed" % (RESULTS[0], RESULTS[1]))
-    return 1 if RESULTS[1] else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+suite.imported()
+for name, fn in (("duty_vectors", t_duty_vectors), ("ev_decode", t_ev_decode), ("classify", t_classify),
+                 ("diode_short_rules", t_diode_short_rules), ("pp", t_pp), ("cp_sim", t_cp_sim),
+                 ("ads1115", t_ads1115), ("pilot_burst", t_pilot_burst), ("pilot_ads1115", t_pilot_ads1115),
+                 ("pilot_cp_short", t_pilot_cp_short), ("contactor_weld", t_contactor_weld),
+                 ("contactor_fail_close_and_interval", t_contactor_fail_close_and_interval),
+                 ("lock_retry_jam_power_loss", t_lock_retry_jam_power_loss), ("rcd", t_rcd),
+                 ("pins_are_plain", t_pins_are_plain)):
+    suite.check(name, fn)
+suite.finish()

@@ -174,7 +174,8 @@ def test_violation_order_is_structure_first_then_schema_order():
     assert validate("BootNotification", {"chargePointVendor": 5}) == (
         "ProtocolError", "chargePointModel: required property missing")
     for payload in ({"chargePointModel": 1, "chargePointVendor": 5}, {"chargePointVendor": 5, "chargePointModel": 1}):
-        assert validate("BootNotification", payload) == ("TypeConstraintViolation", "chargePointVendor: expected string")
+        assert validate("BootNotification", payload) == ("TypeConstraintViolation",
+                                                         "chargePointVendor: expected string")
 
 
 def test_keywords_unused_by_ocpp_schemas_today():
