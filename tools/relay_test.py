@@ -10,7 +10,9 @@ On real hardware the contactor switches mains: no EV may be connected; --yes con
 Pins are BCM numbers through drivers/hal/linux.py, given as options or taken from a
 board file (--board, --connector: the connector's "contactor", "lock", "rcd" blocks, built
 by drivers/devices.py like the station does; see docs/hardware.md "Tools: relay-test,
-pilot-watch").
+pilot-watch"). A connector with a "watchdog" block (the EVSE Pi HAT's GPIO4) has its line
+toggling from before the coil closes until after it opened, as the station drives it, else
+the HAT would raise a GFI and drop the relay.
 
     python -m tools.relay_test --emulate
     python -m tools.relay_test --emulate --emulate-fault weld
@@ -122,21 +124,49 @@ def _option_blocks(args):
     return blocks
 
 
-def _real(args, board):
+class _Watched:
+    """A contactor with its power stage's watchdog line, driven as drivers/station_hardware.py does: on before the
+    coil closes, polled with the contactor, off after the coil opened."""
+
+    def __init__(self, contactor, watchdog):
+        self.contactor = contactor
+        self.watchdog = watchdog
+
+    def __getattr__(self, name):                    # fault, pending_close, feedback_type, closings
+        return getattr(self.contactor, name)
+
+    def set(self, on, now):
+        if on:
+            self.watchdog.set(True, now)
+        self.contactor.set(on, now)
+        if not on:
+            self.watchdog.set(False, now)
+
+    def poll(self, now):
+        return self.watchdog.poll(now) + self.contactor.poll(now)
+
+
+def _real(args, board, hal=None):
     from drivers.devices import Devices
-    from drivers.hal.linux import LinuxHal
     board = board or {}
     hal_board = {"hal": "linux", "gpio_backend": args.gpio_backend or board.get("gpio_backend", "rpi-gpio"),
                  "gpio_chip": args.chip or board.get("gpio_chip", "/dev/gpiochip0")}
-    hal = LinuxHal(hal_board)
+    if hal is None:
+        from drivers.hal.linux import LinuxHal
+        hal = LinuxHal(hal_board)
     devices = Devices(hal_board, hal)
-    blocks = connector_blocks(board, args.connector, ("contactor", "lock", "rcd")) if board else {}
+    blocks = connector_blocks(board, args.connector, ("contactor", "lock", "rcd", "watchdog")) if board else {}
     blocks.update(_option_blocks(args))
+    watchdog = blocks.pop("watchdog", None)
 
     def maker(block):
         return lambda extra: devices.build(block, extra)
 
-    return hal.clock, dict((kind, maker(blocks[kind])) for kind in blocks)
+    makers = dict((kind, maker(blocks[kind])) for kind in blocks)
+    if watchdog is not None and "contactor" in makers:
+        contactor = makers["contactor"]
+        makers["contactor"] = lambda extra: _Watched(contactor(extra), devices.build(watchdog))
+    return hal.clock, makers
 
 
 # ---- the checks ---------------------------------------------------------------------------
@@ -167,6 +197,17 @@ def _log_event(out):
 
 def check_contactor(clock, make, args, out):
     dev = make({"agree_ms": args.agree_ms, "min_interval_ms": args.min_interval_ms})
+    try:
+        failures = _contactor_cycles(clock, dev, args, out)
+    finally:                                        # also on an I/O error or Ctrl-C
+        dev.set(False, clock.ticks_ms())
+        if isinstance(dev, _Watched):
+            dev.watchdog.stop()
+    out("contactor: %d closing(s) in this test" % dev.closings)
+    return failures
+
+
+def _contactor_cycles(clock, dev, args, out):
     log = _log_event(out)
     failures = []
     settle_limit = args.agree_ms + 100
@@ -199,8 +240,6 @@ def check_contactor(clock, make, args, out):
             break
         out("contactor: opened, feedback confirmed after %d ms" % ms if dev.feedback_type != "none"
             else "contactor: opened")
-    dev.set(False, clock.ticks_ms())
-    out("contactor: %d closing(s) in this test" % dev.closings)
     return failures
 
 
@@ -252,7 +291,8 @@ def check_rcd(clock, make, args, out):
     return []
 
 
-def main(argv=None):
+def main(argv=None, hal=None):
+    """`hal`: the HAL for real hardware instead of a LinuxHal (a test's, on stand-in GPIO and a fake clock)."""
     con = Console()
     out = con.line
     args, code = parse_connector_options(_parser(), argv, con)
@@ -272,7 +312,7 @@ def main(argv=None):
                 out("relay-test: this switches the contactor and the lock on real hardware.")
                 out("Make sure no EV is connected, then run again with --yes.")
                 return 2
-            clock, makers = _real(args, board)
+            clock, makers = _real(args, board, hal)
             if not makers:
                 out("relay-test: nothing to test: give --board or --coil/--lock-a/--lock-b/--rcd")
                 return 2
