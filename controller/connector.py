@@ -48,7 +48,6 @@ class Connector:
         self.scheduled = None          # availability to apply once the running transaction ends
         self.fault = None              # (errorCode, info) while faulted
         self.faults = {}               # source -> (errorCode, info): every fault still reported
-        self.warning = None            # (errorCode, info) reported with a non-Faulted status
         self.plugged = False            # an EV is connected
         self.cable_in = False           # a cable is in the socket (it may stay after the EV side is unplugged)
         self.pending = None             # an authorization waiting for the EV: {"id_tag", "parent", "expires"...}
@@ -97,6 +96,4 @@ class Connector:
             return self.fault
         if self.lock_fault:
             return ("ConnectorLockFailure", None)
-        if self.warning is not None:
-            return self.warning
         return ("NoError", None)

@@ -130,7 +130,7 @@ class Transactions(Feature):
             if c.transaction is not None:
                 self._ev_disconnected(c, now)
             elif c.locked and not c.cable_in and not self.fixed[c.id]:
-                self._unlock(c, now)
+                self._unlock(c)
         elif kind == "lock_state":
             c.locked = bool(event.get("locked"))
             if c.locked:
@@ -185,7 +185,7 @@ class Transactions(Feature):
         for c in self.st.connectors[1:]:
             if c.locked_for is not None and same_tag(c.locked_for, id_tag) and c.transaction is None:
                 c.locked_for = None
-                self._unlock(c, now)
+                self._unlock(c)
                 return
         for c in self.st.connectors[1:]:
             if c.transaction is not None and same_tag(c.transaction.id_tag, id_tag):
@@ -349,7 +349,7 @@ class Transactions(Feature):
             if reason == "DeAuthorized":
                 c.locked_for = tx.id_tag
             elif unlock:
-                self._unlock(c, now)
+                self._unlock(c)
         self.st.feature["availability"].apply_scheduled(c)
 
     def _ev_disconnected(self, c, now):
@@ -358,7 +358,6 @@ class Transactions(Feature):
             unlock = self.fixed[c.id] or registry.get("UnlockConnectorOnEVSideDisconnect")
             self.stop(c, "EVDisconnected", now, unlock=unlock)
         else:
-            c.warning = None
             self._energize(c, now)
 
     def _close_recovered(self, c, entry, now):
@@ -433,10 +432,10 @@ class Transactions(Feature):
             self.stop(c, "UnlockCommand", now, unlock=False)
         c.unlock_token = (token, now + UNLOCK_WAIT_MS)
         c.locked_for = None
-        self._hw({"cmd": "lock", "connector": c.id, "locked": False})
+        self._unlock(c)
         return DEFER
 
-    def _unlock(self, c, now):
+    def _unlock(self, c):
         self._hw({"cmd": "lock", "connector": c.id, "locked": False})
 
     def _unlock_done(self, c, status):

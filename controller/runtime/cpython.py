@@ -125,10 +125,6 @@ class StationRuntime:
             self.log.warning("network dropped")
             self.ws.transport.abort()
 
-    def hardware_event(self, event):
-        self.station.event(event, now_ms())
-        self.apply_effects()
-
     def snapshot(self):
         st = self.station
         connectors = []
