@@ -3,6 +3,7 @@
     stationctl run --config FILE        connect to a CSMS as configured (docs/configuration.md)
     stationctl demo                     bench CSMS + station on simulated hardware + a scripted EV session
     stationctl csms ...                 the bench CSMS on its own (docs/bench-csms.md)
+    stationctl fleet --csms URL --count N ...   many simulated stations for CSMS load tests (docs/fleet.md)
     stationctl rfid-scan|meter-read|relay-test|pilot-watch|bus-scan ...   technician tools (docs/hardware.md)
 """
 
@@ -121,6 +122,11 @@ def cmd_csms(argv):
     return csms_main.main(argv)
 
 
+def cmd_fleet(argv):
+    from controller.runtime.fleet import runner
+    return runner.main(argv)
+
+
 def cmd_tool(name, argv):
     module = importlib.import_module(TOOLS[name])
     return module.main(argv)
@@ -139,6 +145,8 @@ def build_parser():
     demo.add_argument("--quiet-station", action="store_true", help="hide the station's own log lines")
     sub.add_parser("csms", help="run the bench CSMS on its own (pass --help after it for its options)",
                    add_help=False)
+    sub.add_parser("fleet", help="many simulated stations for CSMS load tests (pass --help after it)",
+                   add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help="technician tool (pass --help after it for its options)", add_help=False)
     return parser
@@ -148,6 +156,8 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "csms":
         return cmd_csms(argv[1:])
+    if argv and argv[0] == "fleet":
+        return cmd_fleet(argv[1:])
     if argv and argv[0] in TOOLS:
         return cmd_tool(argv[0], argv[1:])
     parser = build_parser()
