@@ -18,7 +18,9 @@ DEFAULTS = {
     "sim_api_port": 0,
     "log_level": "info",
     "reconnect": {"min_s": 1, "max_s": 60},
+    "dashboard": {"enabled": True, "bind": "127.0.0.1", "port": 8080, "password_hash": None},
 }
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 IDENTITY_DEFAULTS = {"vendor": "StationController", "model": "SC-Sim", "serial": None, "firmware_version": "0.1.0"}
 IDENTITY_LIMITS = {"vendor": 20, "model": 20, "serial": 25, "firmware_version": 50, "box_serial": 25,
@@ -121,7 +123,37 @@ def check(data, path="<settings>"):
         if value is True or value is False or not isinstance(value, (int, float)) or value <= 0:
             _fail(path, "reconnect." + field, "must be a positive number of seconds", "use e.g. 1 and 60")
         rc[field] = value
+    out["dashboard"] = _dashboard(path, out)
     return out
+
+
+def _dashboard(path, out):
+    given = _want(path, out, "dashboard", (dict,), 'use an object such as {"bind": "127.0.0.1", "port": 8080}')
+    merged = {}
+    for field in DEFAULTS["dashboard"]:
+        merged[field] = given.get(field, DEFAULTS["dashboard"][field])
+    for field in given:
+        if field not in merged:
+            _fail(path, "dashboard." + field, "is not a known dashboard setting",
+                  "use " + ", ".join(sorted(merged)))
+    if merged["enabled"] is not True and merged["enabled"] is not False:
+        _fail(path, "dashboard.enabled", "must be true or false", "write true or false")
+    bind = merged["bind"]
+    if not isinstance(bind, str) or not bind:
+        _fail(path, "dashboard.bind", "must be an address", 'use "127.0.0.1", or "0.0.0.0" for every interface')
+    port = merged["port"]
+    if port is True or port is False or not isinstance(port, int) or not 0 <= port <= 65535:
+        _fail(path, "dashboard.port", "must be 0 to 65535", "use a TCP port number, e.g. 8080")
+    stored = merged["password_hash"]
+    if stored is not None and (not isinstance(stored, str) or len(stored.split("$")) != 4 or
+                               not stored.startswith("pbkdf2_sha256$")):
+        _fail(path, "dashboard.password_hash", "is not a password hash",
+              "make one with `stationctl dashboard-password` and paste its output")
+    beyond_loopback = bind not in LOOPBACK and not bind.startswith("127.")
+    if merged["enabled"] and beyond_loopback and stored is None:
+        _fail(path, "dashboard.password_hash", "is required to serve the dashboard on " + bind +
+              " (beyond this machine)", "make one with `stationctl dashboard-password`, or bind 127.0.0.1")
+    return merged
 
 
 def load(path):

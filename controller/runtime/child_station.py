@@ -28,7 +28,7 @@ class StationProcess:
         self.api_port = free_port()
         self.settings = {"charge_point_id": cp_id, "csms_url": csms_url,
                          "data_dir": os.path.join(self.workdir, "data"), "sim_api_port": self.api_port,
-                         "reconnect": {"min_s": 0.2, "max_s": 1}}
+                         "reconnect": {"min_s": 0.2, "max_s": 1}, "dashboard": {"port": 0}}
         self.settings.update(settings)
         self.config_path = os.path.join(self.workdir, "settings.json")
         self.log_path = os.path.join(self.workdir, "station.log")
@@ -81,6 +81,11 @@ class StationProcess:
         if not head.startswith(b"HTTP/1.1 200"):
             raise ValueError("control API " + path + ": " + head.split(b"\r\n")[0].decode() + " " + str(answer))
         return answer
+
+    def dashboard_url(self):
+        """The dashboard's address (its port is written to the data folder once it serves)."""
+        with open(os.path.join(self.settings["data_dir"], "dashboard.port")) as f:
+            return "http://127.0.0.1:" + f.read().strip() + "/"
 
     async def post(self, path, **body):
         return await self.api("POST", path, body)

@@ -4,6 +4,7 @@
     stationctl demo                     bench CSMS + station on simulated hardware + a scripted EV session
     stationctl csms ...                 the bench CSMS on its own (docs/bench-csms.md)
     stationctl fleet --csms URL --count N ...   many simulated stations for CSMS load tests (docs/fleet.md)
+    stationctl dashboard-password       the password hash for a dashboard served beyond loopback (docs/dashboard.md)
     stationctl rfid-scan|meter-read|relay-test|pilot-watch|bus-scan ...   technician tools (docs/hardware.md)
 """
 
@@ -83,6 +84,7 @@ async def _run(settings, board, restart_argv):
         loop.add_signal_handler(sig, runtime.stopped.set)
     station = asyncio.ensure_future(runtime.run())
     api = None
+    dashboard = None
     try:
         # The hardware is built once the BootNotification is on its way (or after 1 s without a CSMS): the
         # registration does not wait for it, and hardware events that come earlier wait in the core.
@@ -99,12 +101,21 @@ async def _run(settings, board, restart_argv):
             with open(os.path.join(settings["data_dir"], "control_api.port"), "w") as f:
                 f.write(str(port))
             runtime.log.info("control API on http://127.0.0.1:" + str(port) + " (docs/control-api.md)")
+        if settings["dashboard"]["enabled"]:
+            from controller.runtime.dashboard import Dashboard
+            dashboard = Dashboard(runtime, board, settings, api)
+            port = await dashboard.start()
+            with open(os.path.join(settings["data_dir"], "dashboard.port"), "w") as f:
+                f.write(str(port))
+            runtime.log.info("dashboard on " + dashboard.url() + " (docs/dashboard.md)")
         await station
     except Exception as e:
         runtime.log.error("cannot drive the hardware: " + repr(e))
         runtime.stopped.set()
         await station
     finally:
+        if dashboard is not None:
+            await dashboard.stop()
         if api is not None:
             await api.stop()
         close = getattr(runtime.hardware, "close", None)
@@ -127,6 +138,11 @@ def cmd_fleet(argv):
     return runner.main(argv)
 
 
+def cmd_dashboard_password(argv):
+    from controller.runtime import dashboard_auth
+    return dashboard_auth.main(argv)
+
+
 def cmd_tool(name, argv):
     module = importlib.import_module(TOOLS[name])
     return module.main(argv)
@@ -143,10 +159,14 @@ def build_parser():
     demo = sub.add_parser("demo", help="bench CSMS + simulated station + a scripted charging session")
     demo.add_argument("--keep", action="store_true", help="keep the demo's data directory and print its path")
     demo.add_argument("--quiet-station", action="store_true", help="hide the station's own log lines")
+    demo.add_argument("--dashboard-port", type=int, default=8080,
+                      help="port of the station's dashboard (default 8080; a free one if it is busy)")
     sub.add_parser("csms", help="run the bench CSMS on its own (pass --help after it for its options)",
                    add_help=False)
     sub.add_parser("fleet", help="many simulated stations for CSMS load tests (pass --help after it)",
                    add_help=False)
+    sub.add_parser("dashboard-password", help="make the password hash for a dashboard served beyond loopback "
+                   "(pass --help after it)", add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help="technician tool (pass --help after it for its options)", add_help=False)
     return parser
@@ -158,6 +178,8 @@ def main(argv=None):
         return cmd_csms(argv[1:])
     if argv and argv[0] == "fleet":
         return cmd_fleet(argv[1:])
+    if argv and argv[0] == "dashboard-password":
+        return cmd_dashboard_password(argv[1:])
     if argv and argv[0] in TOOLS:
         return cmd_tool(argv[0], argv[1:])
     parser = build_parser()

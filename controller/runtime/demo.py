@@ -144,11 +144,13 @@ async def run_demo(args):
     csms = BenchCSMS()
     await csms.start()
     narrator.say("Bench CSMS listening on " + csms.url + "; starting the station on the desktop-sim board")
-    station = StationProcess(workdir, csms.url, cp_id=CP_ID, echo=narrator.station_line)
+    station = StationProcess(workdir, csms.url, cp_id=CP_ID, echo=narrator.station_line,
+                             dashboard={"port": args.dashboard_port})
     ok = False
     try:
         await station.start()
         narrator.say("Simulator control API on http://127.0.0.1:" + str(station.api_port) + " (docs/control-api.md)")
+        narrator.say("Watch the station live in a browser: " + station.dashboard_url() + " (docs/dashboard.md)")
         await scripted_session(csms, station, narrator.say)
         csms.assert_clean()
         ok = True

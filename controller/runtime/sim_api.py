@@ -20,7 +20,7 @@ Every answer is a JSON object; errors are HTTP 400 with {"error": "..."}. See do
 import asyncio
 import json
 
-MAX_BODY = 65536
+from controller.runtime.http_server import BadRequest, read_request, respond
 
 
 class ControlApi:
@@ -93,30 +93,13 @@ class ControlApi:
 
     async def _client(self, reader, writer):
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-            lines = head.decode("latin-1").split("\r\n")
-            method, path = lines[0].split(" ")[:2]
-            length = 0
-            for line in lines[1:]:
-                if line.lower().startswith("content-length:"):
-                    length = int(line.split(":", 1)[1])
-            if length > MAX_BODY:
-                status, answer = 413, {"error": "body too large"}
-            else:
-                body = await asyncio.wait_for(reader.readexactly(length), 5) if length else b""
-                status, answer = self.handle(method, path.split("?")[0], body)
+            method, path, _, body = await read_request(reader)
+            status, answer = self.handle(method, path, body)
+        except BadRequest as e:
+            status, answer = e.status, {"error": str(e)}
         except Exception as e:
             status, answer = 400, {"error": "bad request: " + str(e)}
-        data = json.dumps(answer).encode()
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 413: "Payload Too Large"}.get(status, "Error")
-        writer.write(("HTTP/1.1 " + str(status) + " " + reason + "\r\nContent-Type: application/json\r\n"
-                      "Content-Length: " + str(len(data)) + "\r\nConnection: close\r\n\r\n").encode() + data)
-        try:
-            await writer.drain()
-            writer.close()
-        except Exception:
-            pass
-
+        await respond(writer, status, "application/json", json.dumps(answer).encode())
 
 def _int(body, field):
     value = body.get(field)
