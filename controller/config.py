@@ -134,7 +134,7 @@ class Registry:
     def set_internal(self, name, value):
         """Set a value from inside the station (e.g. HeartbeatInterval from BootNotification.conf)."""
         key = self.keys[name.lower()]
-        self._store(key, value)
+        self._store(key, value, True)
 
     def change(self, name, text):
         """ChangeConfiguration: returns (status, reason)."""
@@ -152,18 +152,28 @@ class Registry:
         problem = self._problem(key, value)
         if problem is not None:
             return REJECTED, problem
-        self._store(key, value)
+        if not self._store(key, value):
+            return REJECTED, "could not be stored"
         return (REBOOT_REQUIRED if key.reboot else ACCEPTED), ""
 
-    def _store(self, key, value):
+    def _store(self, key, value, keep_unsaved=False):
+        """Set and persist. When the storage fails: False, and the old value kept unless `keep_unsaved` (then the
+        value holds until the next restart)."""
         old = self.values.get(key.name)
-        self.values[key.name] = value
         if key.persist:
+            had = key.name in self._saved
             self._saved[key.name] = value
-            storage.save_doc(self.store, DOC, self._saved)
+            if not storage.try_save_doc(self.store, DOC, self._saved) and not keep_unsaved:
+                if had:
+                    self._saved[key.name] = old
+                else:
+                    del self._saved[key.name]
+                return False
+        self.values[key.name] = value
         if old != value:
             for fn in self.listeners.get(key.name, ()):
                 fn(value)
+        return True
 
     def readable(self):
         """(key, text or None) for every key that GetConfiguration may disclose."""

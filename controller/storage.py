@@ -2,7 +2,9 @@
 
 `FileStorage` needs only `open` and `os` (rename, remove, stat), so it serves CPython and MicroPython alike.
 `MemoryStorage` is the same port in RAM, for scenario tests; `crash()` models a power cut by dropping what was
-never made durable.
+never made durable. `FaultyStorage` wraps either and makes atomic writes fail on demand (the control API's
+storage fault). Large files are written from chunks (`write_atomic_chunks`) and read in pieces (`read_at`), so
+neither needs the whole file in RAM.
 """
 
 import json
@@ -49,6 +51,28 @@ class FileStorage:
             _fsync(f)
         os.rename(tmp, self._path(name))
 
+    def write_atomic_chunks(self, name, chunks):
+        """As write_atomic, from an iterable of byte strings; if it raises, the old file stays as it was."""
+        tmp = self._path(name + ".tmp")
+        try:
+            with open(tmp, "wb") as f:
+                for chunk in chunks:
+                    f.write(chunk)
+                _fsync(f)
+        except BaseException:
+            self.remove(name + ".tmp")
+            raise
+        os.rename(tmp, self._path(name))
+
+    def read_at(self, name, offset, length):
+        """`length` bytes of `name` from `offset` (fewer at its end), or None when it does not exist."""
+        try:
+            with open(self._path(name), "rb") as f:
+                f.seek(offset)
+                return f.read(length)
+        except OSError:
+            return None
+
     def append(self, name, data, sync=True):
         with open(self._path(name), "ab") as f:
             f.write(data)
@@ -88,6 +112,13 @@ class MemoryStorage:
     def write_atomic(self, name, data):
         self.files[name] = bytes(data)
 
+    def write_atomic_chunks(self, name, chunks):
+        self.files[name] = b"".join([bytes(c) for c in chunks])
+
+    def read_at(self, name, offset, length):
+        data = self.files.get(name)
+        return None if data is None else data[offset:offset + length]
+
     def append(self, name, data, sync=True):
         self.files[name] = self.files.get(name, b"") + bytes(data)
 
@@ -99,6 +130,46 @@ class MemoryStorage:
 
     def size(self, name):
         return len(self.files.get(name, b""))
+
+
+class FaultyStorage:
+    """Another storage whose atomic writes fail (OSError, as a worn-out flash would) while `fails` is true, except
+    for the files named in `spared` (the journal, whose durability has its own tests)."""
+
+    def __init__(self, inner, spared=()):
+        self.inner = inner
+        self.spared = spared
+        self.fails = False
+
+    def _check(self, name):
+        if self.fails and name not in self.spared:
+            raise OSError("storage fault injected: " + name + " not written")
+
+    def write_atomic(self, name, data):
+        self._check(name)
+        self.inner.write_atomic(name, data)
+
+    def write_atomic_chunks(self, name, chunks):
+        self._check(name)
+        self.inner.write_atomic_chunks(name, chunks)
+
+    def read(self, name):
+        return self.inner.read(name)
+
+    def read_at(self, name, offset, length):
+        return self.inner.read_at(name, offset, length)
+
+    def append(self, name, data, sync=True):
+        self.inner.append(name, data, sync)
+
+    def sync(self, name):
+        self.inner.sync(name)
+
+    def remove(self, name):
+        self.inner.remove(name)
+
+    def size(self, name):
+        return self.inner.size(name)
 
 
 def load_doc(storage, name, default):
@@ -114,6 +185,15 @@ def load_doc(storage, name, default):
 
 def save_doc(storage, name, doc):
     storage.write_atomic(name, json.dumps(doc).encode())
+
+
+def try_save_doc(storage, name, doc):
+    """save_doc that reports a failed write (False) instead of raising: for state that is written again later."""
+    try:
+        save_doc(storage, name, doc)
+        return True
+    except (OSError, StorageError):
+        return False
 
 
 class DeferredWrite:

@@ -5,6 +5,7 @@ Offline (or while not registered, or when Authorize gets no answer), LocalAuthor
 entry start, and AllowOfflineTxForUnknownId lets an id we know nothing about start; an id we know as anything but
 Accepted, or whose entry has expired, is refused either way (OCPP 1.6 §3.5).
 
+A Local Authorization List entry (features/local_list.py) comes before the cache, and listed ids are never cached.
 The cache holds the last IdTagInfo of every id the CSMS told us about (Authorize, Start and Stop answers), keys
 compared case-insensitively. When full, invalid entries go first, then the least recently updated. It reaches the
 disk 2 s after a change (ClearCache at once), off the path between a CSMS answer and the next message.
@@ -52,7 +53,10 @@ class Authorization(Feature):
 
     # ---- the cache -------------------------------------------------------------------------------------------
     def remember(self, id_tag, info, now):
-        """Store an IdTagInfo the CSMS gave for `id_tag` (no-op when the cache is disabled)."""
+        """Store an IdTagInfo the CSMS gave for `id_tag` (no-op when the cache is disabled or the list has it)."""
+        local_list = self.st.feature.get("local_list")
+        if local_list is not None and local_list.answered(id_tag, info, now):
+            return
         if not id_tag or not isinstance(info, dict) or not self.st.config.get("AuthorizationCacheEnabled"):
             return
         entry = {"s": info.get("status"), "u": self.st.clock.epoch_ms(now)}
@@ -66,8 +70,8 @@ class Authorization(Feature):
         self.unsaved.touch(now)
 
     def tick(self, now):
-        if self.unsaved.take(now):
-            storage.save_doc(self.st.store, CACHE_DOC, self.cache)
+        if self.unsaved.take(now) and not storage.try_save_doc(self.st.store, CACHE_DOC, self.cache):
+            self.unsaved.touch(now)     # the storage failed: try again later
 
     def deadline(self):
         return self.unsaved.deadline()
@@ -82,6 +86,10 @@ class Authorization(Feature):
 
     def lookup(self, id_tag, now):
         """The locally known IdTagInfo for `id_tag` ({"status", "parentIdTag"?}), or None when unknown."""
+        local_list = self.st.feature.get("local_list")
+        listed = local_list.entry(id_tag, now) if local_list is not None else None
+        if listed is not None:
+            return listed
         if not self.st.config.get("AuthorizationCacheEnabled"):
             return None
         entry = self.cache.get(id_tag.upper())

@@ -36,7 +36,7 @@ class Availability(Feature):
         doc = {}
         for c in self.st.connectors:
             doc[str(c.id)] = {"a": c.availability, "s": c.scheduled}
-        storage.save_doc(self.st.store, DOC, doc)
+        storage.try_save_doc(self.st.store, DOC, doc)     # on a storage fault it holds until the next change
 
     def change_availability(self, payload, now):
         cid = payload["connectorId"]

@@ -22,9 +22,13 @@ class Heartbeat(Feature):
     def tick(self, now):
         due = self._due()
         if due is not None and now >= due:
-            self.in_flight = True
-            self.st.last_call_sent = now
-            self.st.call("Heartbeat", {}, self._on_result, self._on_error)
+            self.send(now)
+
+    def send(self, now):
+        """A Heartbeat now (also when TriggerMessage asks for one); returns the queued CALL."""
+        self.in_flight = True
+        self.st.last_call_sent = now
+        return self.st.call("Heartbeat", {}, self._on_result, self._on_error)
 
     def deadline(self):
         return self._due()

@@ -107,7 +107,7 @@ class Metering(Feature):
         doc = {}
         for c in self.st.connectors:
             doc[str(c.id)] = {"o": self.offsets[c.id], "r": self.raw[c.id]}
-        storage.save_doc(self.st.store, OFFSETS_DOC, doc)
+        storage.try_save_doc(self.st.store, OFFSETS_DOC, doc)     # on a storage fault: again at the next change
 
     # ---- readings --------------------------------------------------------------------------------------------
     def on_event(self, event, now):

@@ -82,4 +82,4 @@ class Status(Feature):
                 c.reported = None
                 c.report_at = when
 
-        self.st.call("StatusNotification", payload, None, failed)
+        return self.st.call("StatusNotification", payload, None, failed)

@@ -18,8 +18,9 @@ from websockets.asyncio.client import connect
 
 from controller import log
 from controller.runtime import cpython_security as security
+from controller.journal import NAME as JOURNAL_FILE
 from controller.station import Station
-from controller.storage import FileStorage
+from controller.storage import FaultyStorage, FileStorage
 
 MAX_WS_MESSAGE = 4 * 1024 * 1024   # larger than the core's frame limit, so oversize frames get a CALLERROR
 HARDWARE_POLL_S = 0.1           # with no EV plugged in
@@ -38,7 +39,8 @@ class StationRuntime:
         self.restart_argv = restart_argv
         self.log = log.get("runtime")
         os.makedirs(settings["data_dir"], exist_ok=True)
-        self.store = FileStorage(settings["data_dir"])
+        # FaultyStorage: the control API's storage fault makes the core's document writes fail (never the journal's).
+        self.store = FaultyStorage(FileStorage(settings["data_dir"]), spared=(JOURNAL_FILE,))
         self.station = Station(settings["identity"], board, self.store, now=now_ms(),
                                wall_ms=time.time_ns() // 1000000,
                                options={"security_profile": settings["security_profile"],

@@ -13,6 +13,8 @@
     POST /device-fault {"connector": 1, "kind": "weld"|"lock-jam"|"rcd-trip"|"meter-offline"|"reader-dead"|
                         "diode-short"|"diode-missing"|"cp-short"}   (a fault inside an emulated device; the real
                         drivers must notice it; /clear-fault repairs the connector's devices)
+    POST /storage-fault {"fails": true}        (the station's document writes fail until {"fails": false})
+    POST /unlock-fault {"connector": 1, "fails": true}   (the next unlock of that connector's cable fails)
 
 Every answer is a JSON object; errors are HTTP 400 with {"error": "..."}. See docs/control-api.md.
 """
@@ -54,6 +56,8 @@ class ControlApi:
             "/network": lambda b: self.runtime.set_network(bool(b.get("up"))),
             "/power-loss": lambda b: w.warn_power_loss(),
             "/device-fault": lambda b: self._device_fault(_int(b, "connector"), _str(b, "kind")),
+            "/storage-fault": lambda b: setattr(self.runtime.store, "fails", bool(b.get("fails"))),
+            "/unlock-fault": lambda b: w.set_unlock_fails(_int(b, "connector"), bool(b.get("fails"))),
         }
 
     def _device_fault(self, cid, kind):

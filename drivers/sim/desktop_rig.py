@@ -8,7 +8,8 @@ drivers on them with drivers/station_hardware.py. It is itself the runtime's har
 `state`, `blocking = False`) and offers the methods the control API (controller/runtime/sim_api.py) calls:
 
     plug(cid, ev_max_amps=None), unplug(cid, side="both"), suspend(cid, suspended), present_tag(id_tag, cid=None),
-    inject_fault(cid, error_code, info=None), clear_fault(cid), set_lock_fails(cid, fails), warn_power_loss()
+    inject_fault(cid, error_code, info=None), clear_fault(cid), set_lock_fails(cid, fails), warn_power_loss(),
+    set_unlock_fails(cid, fails)
 
 and faults that come out of the real drivers: weld(cid), jam_lock(cid, direction="both"), rcd_trip(cid),
 meter_offline(cid, offline=True), reader_dead(dead=True), ev_diode(cid, "shorted"|"missing"|"open"|"ok"),
@@ -162,6 +163,7 @@ class DesktopRig:
         self._extra = []
         self._cards = []
         self._injected = {}
+        self._unlock_fails = {}     # connector id -> True: its next unlock fails (the control API's unlock fault)
         self._saved = None
         self._saved_at = None
         raw = store.read(DOC) if store is not None else None
@@ -280,6 +282,14 @@ class DesktopRig:
             s.lock.jam("both", None if fails else 0)
         s.lock_fails = bool(fails)
 
+    def set_unlock_fails(self, cid, fails):
+        """The next unlock command for `cid` fails as a stuck lock's would (UnlockConnector answers UnlockFailed),
+        whether or not the pin was out; the lock stays where it is."""
+        s = self.station(cid)
+        if s.fixed:
+            raise ValueError("connector %d has a fixed cable: there is no lock to fail" % cid)
+        self._unlock_fails[cid] = bool(fails)
+
     def warn_power_loss(self):
         self._extra.append({"type": "power_loss"})
 
@@ -318,6 +328,12 @@ class DesktopRig:
 
     # ---- the hardware seam -----------------------------------------------------------------------------------------
     def apply(self, cmd):
+        cid = cmd.get("connector")
+        if cmd.get("cmd") == "lock" and cmd.get("locked") is False and self._unlock_fails.get(cid):
+            self._unlock_fails[cid] = False
+            self._extra.append({"type": "lock_failed", "connector": cid, "locked": False,
+                                "info": "unlock fault injected"})
+            return
         self.hardware.apply(cmd)
 
     def poll(self, now=None):

@@ -135,7 +135,7 @@ def test_bad_frames_over_the_wire(tmp_path):
             await booted(csms)
             cases = [
                 ('[2,"b1","FooBar",{}]', "NotImplemented"),
-                ('[2,"b2","SendLocalList",{"listVersion":1,"updateType":"Full"}]', "NotSupported"),
+                ('[2,"b2","Heartbeat",{}]', "NotSupported"),
                 ('[2,"b3","Reset",{"type":"Sideways"}]', "PropertyConstraintViolation"),
                 ('[2,"b4","ChangeConfiguration",{"key":"HeartbeatInterval"}]', "ProtocolError"),
                 ('[2,"b5","GetConfiguration",{"key":[1,2]}]', "TypeConstraintViolation"),

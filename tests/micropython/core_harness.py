@@ -29,7 +29,7 @@ def iso(epoch_ms):
 
 
 class Bench:
-    def __init__(self, store=None, board=None, boot=None, start=0, options=None):
+    def __init__(self, store=None, board=None, boot=None, start=0, options=None, features=None):
         self.now = start
         self.store = store if store is not None else MemoryStorage()
         self.board = board or BOARD
@@ -44,8 +44,9 @@ class Bench:
         self.hw = []
         self.lock_fails = False
         self.options = options
+        self.features = features
         self.station = Station(IDENTITY, self.board, self.store, now=self.now, wall_ms=EPOCH_2026 + self.now,
-                               options=options)
+                               options=options, features=features)
         self.flush()
 
     # ---- the scripted CSMS ------------------------------------------------------------------------------------
@@ -178,5 +179,5 @@ class Bench:
     def restart(self):
         """A power cycle: a new station on the same storage, at the same simulated time."""
         self.station = Station(IDENTITY, self.board, self.store, now=self.now, wall_ms=EPOCH_2026 + self.now,
-                               options=self.options)
+                               options=self.options, features=self.features)
         self.flush()
