@@ -14,6 +14,7 @@ from controller.features.transactions import Transactions
 from controller.features.reset import Reset
 from controller.features.data_transfer import DataTransfer
 from controller.features.status import Status
+from controller.features.reservation import Reservation
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
-                    Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
+                    Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status, Reservation)
