@@ -126,6 +126,11 @@ def cmd_tool(name, argv):
     return module.main(argv)
 
 
+def demo_scenarios():
+    from controller.runtime import demo
+    return demo.SCENARIOS
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="stationctl", description="Station Controller: OCPP 1.6-J charging "
                                      "station firmware. See README.md.")
@@ -137,6 +142,9 @@ def build_parser():
     demo = sub.add_parser("demo", help="bench CSMS + simulated station + a scripted charging session")
     demo.add_argument("--keep", action="store_true", help="keep the demo's data directory and print its path")
     demo.add_argument("--quiet-station", action="store_true", help="hide the station's own log lines")
+    demo.add_argument("--scenario", default="session", choices=sorted(demo_scenarios()),
+                      help="what to show: session (a charging session, the default), reservation (ReserveNow, an "
+                      "expiry, a start that carries the reservationId)")
     sub.add_parser("csms", help="run the bench CSMS on its own (pass --help after it for its options)",
                    add_help=False)
     for name in TOOLS:
