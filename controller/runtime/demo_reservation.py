@@ -18,29 +18,28 @@ def expiry(seconds):
     return format_iso(int(time.time() * 1000) + seconds * 1000)
 
 
-async def reserve(csms, rid, seconds, say):
+async def reserve(csms, rid, seconds, intro, say):
+    """Narrate `intro`, reserve connector 1 for CARD, wait for Reserved; returns the ledger mark from before."""
+    mark = csms.mark()
+    say(intro)
     answer = await csms.call(CP_ID, "ReserveNow", {"connectorId": 1, "idTag": CARD, "reservationId": rid,
                                                    "expiryDate": expiry(seconds)})
     say("ReserveNow(connector 1, card " + CARD + ", reservationId " + str(rid) + ", for " + str(seconds) +
         " s): " + answer["status"] + ".")
-    return answer["status"]
+    await wait_status(csms, 1, "Reserved", mark)
+    return mark
 
 
 async def expiring_reservation(csms, station, say):
-    mark = csms.mark()
-    say("The central system reserves connector 1 for a driver who is on the way (ReserveNow), for 5 s only.")
-    await reserve(csms, 1, 5, say)
-    await wait_status(csms, 1, "Reserved", mark)
+    mark = await reserve(csms, 1, 5, "The central system reserves connector 1 for a driver who is on the way "
+                         "(ReserveNow), for 5 s only.", say)
     say("Connector 1 reports Reserved. The driver does not come...")
     await wait_status(csms, 1, "Available", mark, timeout=15)
     say("...the reservation expired: connector 1 is Available again, nobody had to cancel it.")
 
 
 async def used_reservation(csms, station, say):
-    mark = csms.mark()
-    say("A new reservation, for 10 minutes this time.")
-    await reserve(csms, 2, 600, say)
-    await wait_status(csms, 1, "Reserved", mark)
+    mark = await reserve(csms, 2, 600, "A new reservation, for 10 minutes this time.", say)
     say("Someone else plugs a car into connector 1: the connector stays Reserved.")
     await station.post("/plug", connector=1, ev_max_amps=16)
     say("They hold their card " + OTHER_CARD + " to the reader: the central system accepts the card (Authorize), "

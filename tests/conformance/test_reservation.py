@@ -26,6 +26,15 @@ async def reserve(csms, connector, tag="TAG1", rid=1, seconds=3600, parent=None)
     return (await csms.call("CP1", "ReserveNow", payload))["status"]
 
 
+async def reserved(csms, connector, shows=None, **kw):
+    """The OCTT *Reserved* state: ReserveNow Accepted, then StatusNotification Reserved (on `shows`, default the
+    connector itself). Returns the ledger mark from before."""
+    mark = csms.mark()
+    assert await reserve(csms, connector, **kw) == "Accepted"
+    await status(csms, connector if shows is None else shows, "Reserved", after=mark)
+    return mark
+
+
 async def cancel(csms, rid):
     return (await csms.call("CP1", "CancelReservation", {"reservationId": rid}))["status"]
 
@@ -40,6 +49,22 @@ async def started(csms, mark):
     start = await csms.wait_for("StartTransaction", after=mark, timeout=8)
     await status(csms, start["payload"]["connectorId"], "Charging", after=mark)
     return start["payload"]
+
+
+async def answer_while_faulted(csms, station, connector):
+    """ReserveNow's answer while `connector` (0: the station) is faulted; the fault is cleared after."""
+    mark = csms.mark()
+    await station.post("/fault", connector=connector, error_code="OtherError", info="test")
+    await status(csms, connector, "Faulted", after=mark)
+    got = await reserve(csms, connector, rid=99)
+    await station.post("/clear-fault", connector=connector)
+    await status(csms, connector, "Available", after=mark)
+    return got
+
+
+async def starts_without_reservation(csms, mark, tag):
+    start = await started(csms, mark)
+    assert start["idTag"] == tag and "reservationId" not in start
 
 
 def board_file(tmp_path, reservation):
@@ -57,9 +82,7 @@ def test_tc_046_1_x_res_01_reserve_connector_local_start(tmp_path):
         async with station_env(tmp_path) as (csms, station):
             await ready(csms)
             await inoperative(csms, 2)
-            mark = csms.mark()
-            assert await reserve(csms, 1, rid=46) == "Accepted"
-            await status(csms, 1, "Reserved", after=mark)
+            mark = await reserved(csms, 1, rid=46)
             await station.post("/tag", id_tag="OTHER", connector=1)             # X-RES-01: refused
             await csms.wait_for("Authorize", lambda p: p["idTag"] == "OTHER", after=mark)
             await station.post("/tag", id_tag="TAG1", connector=1)
@@ -94,15 +117,12 @@ def test_tc_047_reservation_expires(tmp_path):
         async with station_env(tmp_path) as (csms, station):
             await ready(csms)
             await inoperative(csms, 2)
-            mark = csms.mark()
-            assert await reserve(csms, 1, seconds=2) == "Accepted"
-            await status(csms, 1, "Reserved", after=mark)
+            mark = await reserved(csms, 1, seconds=2)
             await status(csms, 1, "Available", after=mark, timeout=6)
             mark = csms.mark()
             await station.post("/plug", connector=1)
             await station.post("/tag", id_tag="OTHER", connector=1)
-            start = await started(csms, mark)
-            assert start["idTag"] == "OTHER" and "reservationId" not in start
+            await starts_without_reservation(csms, mark, "OTHER")
     run(body())
 
 
@@ -110,12 +130,8 @@ def test_tc_048_1_2_3_x_res_03_x_res_05_reserve_connector_answers(tmp_path):
     async def body():
         async with station_env(tmp_path) as (csms, station):
             await ready(csms)
+            assert await answer_while_faulted(csms, station, 1) == "Faulted"           # TC_048_1
             mark = csms.mark()
-            await station.post("/fault", connector=1, error_code="GroundFailure", info="test")
-            await status(csms, 1, "Faulted", after=mark)
-            assert await reserve(csms, 1) == "Faulted"                                 # TC_048_1
-            await station.post("/clear-fault", connector=1)
-            await status(csms, 1, "Available", after=mark)
             await station.post("/plug", connector=2)
             await status(csms, 2, "Preparing", after=mark)
             assert await reserve(csms, 2) == "Occupied"                                # TC_048_2
@@ -163,9 +179,7 @@ def test_tc_049_tc_053_reserve_charge_point_used_via_parent_id_tag(tmp_path):
             assert "Reservation" in keys["configurationKey"][0]["value"].split(",")
             assert keys["configurationKey"][1]["value"] == "true"
             await inoperative(csms, 2)
-            mark = csms.mark()
-            assert await reserve(csms, 0, tag="TAG1", rid=49, parent="FLEET") == "Accepted"
-            await status(csms, 1, "Reserved", after=mark)                  # the last free connector is held
+            mark = await reserved(csms, 0, tag="TAG1", rid=49, parent="FLEET", shows=1)    # the last free one, held
             await station.post("/plug", connector=1)
             await station.post("/tag", id_tag="TAG3", connector=1)
             await csms.wait_for("Authorize", lambda p: p["idTag"] == "TAG3", after=mark)
@@ -180,12 +194,7 @@ def test_tc_050_1_2_3_x_res_06_reserve_charge_point(tmp_path):
     async def body():
         async with station_env(tmp_path) as (csms, station):
             await ready(csms)
-            mark = csms.mark()
-            await station.post("/fault", connector=0, error_code="OtherError", info="test")
-            await status(csms, 0, "Faulted", after=mark)
-            assert await reserve(csms, 0) == "Faulted"                                 # TC_050_1
-            await station.post("/clear-fault", connector=0)
-            await status(csms, 0, "Available", after=mark)
+            assert await answer_while_faulted(csms, station, 0) == "Faulted"           # TC_050_1
             assert await reserve(csms, 0, rid=60) == "Accepted"                        # X-RES-06
             mark = csms.mark()
             await station.post("/plug", connector=1)
@@ -212,16 +221,13 @@ def test_tc_051_cancel_reservation(tmp_path):
     async def body():
         async with station_env(tmp_path) as (csms, station):
             await ready(csms)
-            mark = csms.mark()
-            assert await reserve(csms, 1, rid=51) == "Accepted"
-            await status(csms, 1, "Reserved", after=mark)
+            mark = await reserved(csms, 1, rid=51)
             assert await cancel(csms, 51) == "Accepted"
             await status(csms, 1, "Available", after=mark)
             mark = csms.mark()
             await station.post("/plug", connector=1)
             assert await csms.remote_start("CP1", "TAG2", 1) == "Accepted"
-            start = await started(csms, mark)
-            assert start["idTag"] == "TAG2" and "reservationId" not in start
+            await starts_without_reservation(csms, mark, "TAG2")
     run(body())
 
 
@@ -229,9 +235,7 @@ def test_reservation_survives_a_power_cut(tmp_path):
     async def body():
         async with station_env(tmp_path) as (csms, station):
             await ready(csms)
-            mark = csms.mark()
-            assert await reserve(csms, 1, rid=9) == "Accepted"
-            await status(csms, 1, "Reserved", after=mark)
+            mark = await reserved(csms, 1, rid=9)
             await station.kill()
             mark = csms.mark()
             await station.start()

@@ -1,4 +1,4 @@
-"""The reservation scenarios under pytest (the same scenarios run on MicroPython via reservation_suite.py)."""
+"""The reservation scenarios under pytest (the same scenarios run on MicroPython via tx_suite.py)."""
 
 import pytest
 

@@ -1,19 +1,12 @@
-"""Reservation scenarios for the sans-I/O core (pytest on CPython, reservation_suite.py on MicroPython).
+"""Reservation scenarios for the sans-I/O core (pytest on CPython, tx_suite.py on MicroPython).
 
 After the OCTT cases TC_046 ... TC_053 and the X-RES checks of reference/ocpp16-conformance.md §1.4; the ids are
 in the names. The bench board has connector 1 (socket) and connector 2 (fixed cable).
 """
 
 from controller.storage import MemoryStorage
-from tests.micropython.core_harness import BOARD, EPOCH_2026, Bench, expect, iso
-
-
-def booted(**kw):
-    b = Bench(**kw)
-    b.connect()
-    b.meter(1, 1000)
-    b.meter(2, 5000)
-    return b
+from tests.micropython.core_harness import BOARD, EPOCH_2026, expect, iso
+from tests.micropython.tx_scenarios import booted
 
 
 def answer(b, action, payload):
@@ -46,6 +39,23 @@ def last_start(b, mark):
     starts = b.since(mark, "StartTransaction")
     expect(len(starts) == 1, "one StartTransaction: " + repr(starts))
     return starts[0][1]
+
+
+def starts_without_reservation(b, tag):
+    mark = b.mark()
+    b.plug(1)
+    b.tag(tag, 1)
+    expect("reservationId" not in last_start(b, mark), "a start without reservationId")
+
+
+def only_the_reserving_tag_starts(b, cid, foreign, rid):
+    """On a plugged, held connector `cid`: `foreign` is refused, TAG1 starts with reservationId `rid`."""
+    mark = b.mark()
+    b.tag(foreign, cid)
+    expect(not b.since(mark, "StartTransaction") and status_of(b, cid) == "Reserved", foreign + " refused")
+    b.tag("TAG1", cid)
+    start = last_start(b, mark)
+    expect(start["connectorId"] == cid and start["reservationId"] == rid, repr(start))
 
 
 def clean(b):
@@ -103,9 +113,7 @@ def tc_047_reservation_expires():
     expect(status_of(b, 1) == "Reserved", "still Reserved")
     b.advance(2000)
     expect(b.statuses(mark) == [(1, "Reserved"), (1, "Available")], repr(b.statuses(mark)))
-    b.plug(1)
-    b.tag("OTHER", 1)
-    expect("reservationId" not in last_start(b, mark), "no reservationId after the expiry")
+    starts_without_reservation(b, "OTHER")
     clean(b)
 
 
@@ -144,11 +152,7 @@ def tc_049_reserve_charge_point_transaction():
     expect(reserve(b, 0, rid=49) == "Accepted", "Accepted")
     expect(b.statuses(mark) == [(1, "Reserved")], "the last free connector is Reserved: " + repr(b.statuses(mark)))
     b.plug(1)
-    b.tag("OTHER", 1)
-    expect(not b.sent("StartTransaction"), "another idTag is refused")
-    b.tag("TAG1", 1)
-    start = last_start(b, mark)
-    expect(start["connectorId"] == 1 and start["reservationId"] == 49, repr(start))
+    only_the_reserving_tag_starts(b, 1, "OTHER", 49)
     clean(b)
 
 
@@ -185,13 +189,8 @@ def x_res_06_connector_zero_keeps_the_last_free_connector():
     expect(last_start(b, mark)["connectorId"] == 1, "the other user charges on 1")
     expect(status_of(b, 2) == "Reserved", "...and the last free one is held")
     expect(reserve(b, 0, rid=61) == "Occupied", "no connector left for a second connector-0 reservation")
-    mark = b.mark()
     b.plug(2)
-    b.tag("OTHER2", 2)
-    expect(not b.since(mark, "StartTransaction") and status_of(b, 2) == "Reserved", "OTHER2 refused on 2")
-    b.tag("TAG1", 2)
-    start = last_start(b, mark)
-    expect(start["connectorId"] == 2 and start["reservationId"] == 60, repr(start))
+    only_the_reserving_tag_starts(b, 2, "OTHER2", 60)
     clean(b)
 
 
@@ -202,9 +201,7 @@ def tc_051_cancel_reservation():
     expect(reserve(b, 1, rid=51) == "Accepted", "Accepted")
     expect(cancel(b, 51) == "Accepted", "cancelled")
     expect(b.statuses(mark) == [(1, "Reserved"), (1, "Available")], repr(b.statuses(mark)))
-    b.plug(1)
-    b.tag("TAG2", 1)
-    expect("reservationId" not in last_start(b, mark), "no reservationId")
+    starts_without_reservation(b, "TAG2")
     clean(b)
 
 

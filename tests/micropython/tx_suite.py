@@ -1,5 +1,5 @@
 """Charging-session scenarios on CPython and MicroPython: authorization, transactions, meter values, the journal,
-offline queueing and power cuts. Run from the project root:
+offline queueing and power cuts; reservations. Run from the project root:
 
     python tests/micropython/tx_suite.py
     node tools/micropython/run.mjs tests/micropython/tx_suite.py
@@ -8,12 +8,13 @@ offline queueing and power cuts. Run from the project root:
 import suite  # first: sets sys.path and the heap baseline
 
 from controller import log
+from tests.micropython import reservation_scenarios
 from tests.micropython import tx_scenarios
 
 log.set_sink(lambda level, name, text: None, log.ERROR)   # the traffic log is noise here
 suite.imported()
 
-for scenario in tx_scenarios.SCENARIOS:
+for scenario in tx_scenarios.SCENARIOS + reservation_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 
 suite.finish()
