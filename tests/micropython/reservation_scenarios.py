@@ -265,6 +265,19 @@ def x_res_05_unavailable_or_fault_ends_the_reservation():
     clean(b)
 
 
+def tag_without_connector_goes_to_its_reservation():
+    b = booted()
+    expect(reserve(b, 2, rid=21) == "Accepted", "connector 2 reserved")
+    b.tag("OTHER")                                  # a reader shared by both connectors
+    expect(status_of(b, 1) == "Preparing" and status_of(b, 2) == "Reserved", "OTHER goes to the free connector")
+    b.tag("TAG1")
+    expect(status_of(b, 2) == "Preparing", "TAG1 goes to the connector reserved for it")
+    mark = b.mark()
+    b.plug(2)
+    expect(last_start(b, mark)["reservationId"] == 21, "with the reservationId")
+    clean(b)
+
+
 def reserved_user_lapses_then_reserved_again():
     b = booted()
     answer(b, "ChangeConfiguration", {"key": "ConnectionTimeOut", "value": "10"})
@@ -326,6 +339,7 @@ SCENARIOS = [
     x_res_04_connector_zero_not_supported, x_res_06_connector_zero_keeps_the_last_free_connector,
     tc_051_cancel_reservation, tc_052_cancel_reservation_rejected, tc_053_reserved_connector_used_via_parent_id_tag,
     x_res_02_same_reservation_id_replaces, x_res_03_connector_already_reserved,
-    x_res_05_unavailable_or_fault_ends_the_reservation, reserved_user_lapses_then_reserved_again,
+    x_res_05_unavailable_or_fault_ends_the_reservation, tag_without_connector_goes_to_its_reservation,
+    reserved_user_lapses_then_reserved_again,
     bad_reservations_are_refused, storage_fault_rejects_the_reservation, reservations_survive_a_power_cut,
 ]
