@@ -17,4 +17,5 @@ from controller.features.status import Status
 from controller.features.reservation import Reservation
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
-                    Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status, Reservation)
+                    Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
+DEFAULT_FEATURES += (Reservation,)

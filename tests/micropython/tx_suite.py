@@ -14,7 +14,9 @@ from tests.micropython import tx_scenarios
 log.set_sink(lambda level, name, text: None, log.ERROR)   # the traffic log is noise here
 suite.imported()
 
-for scenario in tx_scenarios.SCENARIOS + reservation_scenarios.SCENARIOS:
+for scenario in tx_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in reservation_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 
 suite.finish()
