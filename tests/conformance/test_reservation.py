@@ -151,7 +151,7 @@ def test_tc_048_4_tc_050_4_reservation_not_supported(tmp_path):
             assert await reserve(csms, 0) == "Rejected"
             keys = await csms.call("CP1", "GetConfiguration", {"key": ["SupportedFeatureProfiles",
                                                                        "ReserveConnectorZeroSupported"]})
-            assert "Reservation" not in keys["configurationKey"][0]["value"]
+            assert "Reservation" not in keys["configurationKey"][0]["value"].split(",")
             assert keys["unknownKey"] == ["ReserveConnectorZeroSupported"]
     run(body())
 
