@@ -202,13 +202,15 @@ class Reservation(Feature):
 
     # ---- keeping the facts true ------------------------------------------------------------------------------
     def _ended(self, r):
-        """Why reservation `r` cannot stand any longer (its connector is Unavailable or Faulted), or None."""
+        """Why reservation `r` cannot stand any longer (its connector is Unavailable or Faulted), or None. Faults
+        count once the hardware's first readings are in, so a restart does not end a reservation on a guess."""
+        known = self.st.hardware_known
         zero = self.st.zero
-        if zero.fault is not None or zero.availability == conn.INOPERATIVE:
-            return "the station is " + ("Faulted" if zero.fault is not None else "Unavailable")
+        if (known and zero.fault is not None) or zero.availability == conn.INOPERATIVE:
+            return "the station is " + ("Unavailable" if zero.availability == conn.INOPERATIVE else "Faulted")
         targets = self.st.connectors[1:] if r["c"] == 0 else [self.st.connectors[r["c"]]]
         for c in targets:
-            if c.fault is None and not c.lock_fault and c.availability != conn.INOPERATIVE:
+            if c.availability != conn.INOPERATIVE and not (known and (c.fault is not None or c.lock_fault)):
                 return None
         return "connector " + str(r["c"]) + " is Unavailable or Faulted"
 
@@ -218,7 +220,7 @@ class Reservation(Feature):
         ended = False
         for rid in sorted(self.items):
             r = self.items[rid]
-            why = "it expired" if epoch >= r["exp"] else (self._ended(r) if self.st.hardware_known else None)
+            why = "it expired" if epoch >= r["exp"] else self._ended(r)
             if why is not None:
                 del self.items[rid]
                 ended = True
@@ -231,7 +233,8 @@ class Reservation(Feature):
         for c in self.st.connectors[1:]:
             want = self.on_connector(c) or (zs[0] if c in held else None)
             if want is not None and c.status is not None and not conn.allowed(c.status, conn.RESERVED):
-                self.retry = self.retry or not (c.plugged or c.preparing)
+                # Only Preparing -> Available -> Reserved is meant here; anything else just waits for its event.
+                self.retry = self.retry or (c.status == conn.PREPARING and not (c.plugged or c.preparing))
                 want = None
             c.reserved = want
 
