@@ -10,7 +10,7 @@ import json
 HALS = ("emulated", "linux", "micropython")
 CABLES = ("socket", "fixed")
 KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "gpio_chip", "rating", "buses", "reader", "connectors",
-                "measurands", "pins", "notes")
+                "measurands", "pins", "notes", "reservation")
 CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd",
                     "watchdog")
 
@@ -82,6 +82,11 @@ def check(board, path="<board>"):
         _fail(path, "measurands", "must be a list that includes Energy.Active.Import.Register",
               "list the OCPP measurands the board's meters provide")
     board["measurands"] = measurands
+    reservation = board.get("reservation", {})
+    if not isinstance(reservation, dict) or [k for k in reservation if k not in ("supported", "connector_zero") or
+                                              (reservation[k] is not True and reservation[k] is not False)]:
+        _fail(path, "reservation", "must be an object of true/false flags supported and connector_zero",
+              'use e.g. {"supported": true, "connector_zero": false}')
     from boards import devices_check
     devices_check.check(board, path, _fail)
     return board

@@ -85,8 +85,8 @@ class Connector:
             return UNAVAILABLE
         if self.finishing:
             return FINISHING
-        if self.reserved is not None and not self.plugged:
-            return RESERVED
+        if self.reserved is not None and not self.preparing:
+            return RESERVED             # an EV plugged in stays Reserved until the reserved user identifies
         if self.plugged or self.preparing:
             return PREPARING
         return AVAILABLE

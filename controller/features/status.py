@@ -21,10 +21,14 @@ class Status(Feature):
 
     def start(self, now):
         self.report_all = False
+        # Features that keep connector facts true before each derivation (e.g. reservations that expired).
+        self.settlers = [f for f in self.st.features if hasattr(f, "settle")]
         self.st.config.set_internal("NumberOfConnectors", len(self.st.connectors) - 1)
         self.refresh(now)
 
     def refresh(self, now):
+        for f in self.settlers:
+            f.settle(now)
         zero = self.st.zero
         for c in self.st.connectors:
             new = c.derive(zero)

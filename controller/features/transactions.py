@@ -91,16 +91,24 @@ class Transactions(Feature):
                 return c
         return None
 
-    def _pick(self, cid):
-        """The connector a tag (or a remote start without connectorId) is for, or None."""
+    def _pick(self, cid, id_tag=None, parent=None):
+        """The connector a tag (or a remote start without connectorId) is for, or None. Given the idTag, a
+        connector reserved for another one is not for it, and the one reserved for it comes first."""
+        res = self.st.feature.get("reservation") if id_tag is not None else None
         if cid is not None:
             c = self.st.connector(cid)
-            return c if self.usable(c) and c.pending is None else None
-        free = [c for c in self.st.connectors[1:] if self.usable(c) and c.pending is None]
+            return c if self._open(c, res, id_tag, parent) else None
+        free = [c for c in self.st.connectors[1:] if self._open(c, res, id_tag, parent)]
+        for c in free:
+            if res is not None and res.reserved_for(c, id_tag, parent) is not None:
+                return c
         for c in free:
             if c.plugged:
                 return c
         return free[0] if free else None
+
+    def _open(self, c, res, id_tag, parent):
+        return self.usable(c) and c.pending is None and (res is None or res.admits(c, id_tag, parent))
 
     # ---- events ----------------------------------------------------------------------------------------------
     def on_event(self, event, now):
@@ -155,9 +163,11 @@ class Transactions(Feature):
         """An EV plugged into a connector other than the one an identification picked: it moves here."""
         if not self.usable(c):
             return
+        res = self.st.feature.get("reservation")
         for other in self.st.connectors[1:]:
             p = other.pending
-            if p is not None and p.get("movable") and not other.plugged:
+            if p is not None and p.get("movable") and not other.plugged and \
+                    self._open(c, res, p["id_tag"], p.get("parent")):
                 other.pending = None
                 other.preparing = False
                 c.pending = p
@@ -214,8 +224,11 @@ class Transactions(Feature):
             if not ok:
                 self.st.log.info("idTag " + id_tag + " not authorized (" + str(info.get("status")) + ")")
                 return
-            if target is not None and self.usable(target) and target.pending is None:
-                self._authorized(target, id_tag, info, when, False, movable=cid is None)
+            spot = self._pick(cid, id_tag, parent)
+            if spot is not None:
+                self._authorized(spot, id_tag, info, when, False, movable=cid is None)
+            elif target is not None:
+                self.st.log.info("idTag " + id_tag + ": the connector is reserved for another idTag or taken")
 
         self.deciding.append(id_tag.upper())
         self._auth().authorize(id_tag, now, decided)
@@ -283,8 +296,14 @@ class Transactions(Feature):
         meter.transaction_started(c, tx, now)
         stamp = clock.format_iso(epoch)
         payload = {"connectorId": c.id, "idTag": tx.id_tag, "meterStart": tx.meter_start, "timestamp": stamp}
+        res = self.st.feature.get("reservation")
+        reservation = res.reserved_for(c, tx.id_tag, tx.parent) if res is not None else None
+        if reservation is not None:
+            payload["reservationId"] = reservation
         self._outbox().push("StartTransaction", payload, ref, "start", now, progress=(tx.meter_start, stamp),
                             opens=tx.to_record())
+        if reservation is not None:
+            res.consume(reservation, now)       # after the Start is durable: a power cut keeps the reservation
         self.st.log.info("transaction started on connector " + str(c.id) + " for idTag " + tx.id_tag +
                          " at " + str(tx.meter_start) + " Wh")
         self._energize(c, now)
@@ -385,10 +404,11 @@ class Transactions(Feature):
         cid = payload.get("connectorId")
         if cid == 0:
             return {"status": "Rejected"}
-        c = self._pick(cid)
+        id_tag = payload["idTag"]
+        known = self._auth().lookup(id_tag, now) or {}
+        c = self._pick(cid, id_tag, known.get("parentIdTag"))
         if c is None:
             return {"status": "Rejected"}
-        id_tag = payload["idTag"]
         c.finishing = False
         c.pending = {"id_tag": id_tag, "parent": None, "remote": True, "movable": False,
                      "expires": now + self.st.config.get("ConnectionTimeOut") * 1000}

@@ -148,6 +148,11 @@ def cmd_tool(name, argv):
     return module.main(argv)
 
 
+def demo_scenarios():
+    from controller.runtime import demo
+    return demo.SCENARIOS
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="stationctl", description="Station Controller: OCPP 1.6-J charging "
                                      "station firmware. See README.md.")
@@ -161,6 +166,9 @@ def build_parser():
     demo.add_argument("--quiet-station", action="store_true", help="hide the station's own log lines")
     demo.add_argument("--dashboard-port", type=int, default=8080,
                       help="port of the station's dashboard (default 8080; a free one if it is busy)")
+    demo.add_argument("--scenario", default="session", choices=sorted(demo_scenarios()),
+                      help="what to show: session (a charging session, the default), reservation (ReserveNow, an "
+                      "expiry, a start that carries the reservationId)")
     sub.add_parser("csms", help="run the bench CSMS on its own (pass --help after it for its options)",
                    add_help=False)
     sub.add_parser("fleet", help="many simulated stations for CSMS load tests (pass --help after it)",

@@ -7,6 +7,7 @@ drives the simulated EV through the control API. Every step is narrated; the sta
 """
 
 import asyncio
+import importlib
 import shutil
 import sys
 import tempfile
@@ -15,6 +16,12 @@ import time
 from controller.runtime.child_station import StationProcess
 
 CP_ID = "DEMO-CP1"
+
+# `stationctl demo --scenario NAME`: the module and the coroutine (csms, station, say) that script each scenario.
+SCENARIOS = {
+    "session": ("controller.runtime.demo", "scripted_session"),
+    "reservation": ("controller.runtime.demo_reservation", "reservation_scenario"),
+}
 
 
 class Narrator:
@@ -151,7 +158,8 @@ async def run_demo(args):
         await station.start()
         narrator.say("Simulator control API on http://127.0.0.1:" + str(station.api_port) + " (docs/control-api.md)")
         narrator.say("Watch the station live in a browser: " + station.dashboard_url() + " (docs/dashboard.md)")
-        await scripted_session(csms, station, narrator.say)
+        where = SCENARIOS[getattr(args, "scenario", None) or "session"]
+        await getattr(importlib.import_module(where[0]), where[1])(csms, station, narrator.say)
         csms.assert_clean()
         ok = True
         narrator.say("Demo complete: every frame the station sent was valid OCPP 1.6 (" +

@@ -1,5 +1,6 @@
 """Charging-session scenarios on CPython and MicroPython: authorization, transactions, meter values, the journal,
-offline queueing and power cuts, the Local Authorization List and Remote Trigger. Run from the project root:
+offline queueing and power cuts, the Local Authorization List, Remote Trigger and reservations. Run from the project
+root:
 
     python tests/micropython/tx_suite.py
     node tools/micropython/run.mjs tests/micropython/tx_suite.py
@@ -8,6 +9,7 @@ offline queueing and power cuts, the Local Authorization List and Remote Trigger
 import suite  # first: sets sys.path and the heap baseline
 
 from controller import log
+from tests.micropython import reservation_scenarios
 from tests.micropython import tx_scenarios
 from tests.micropython import lal_trigger_scenarios
 
@@ -17,6 +19,8 @@ suite.imported()
 for scenario in tx_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in lal_trigger_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in reservation_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 
 suite.finish()
