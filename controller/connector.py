@@ -62,6 +62,7 @@ class Connector:
         self.reserved = None
         self.ev_suspended = False
         self.evse_suspended = False
+        self.limited = False           # the smart-charging limit is below 6 A: nothing can be offered
         self.status = None             # last derived status
         self.changed_at = 0            # now_ms when `status` was entered
         self.reported = None           # last status sent in a StatusNotification
@@ -76,7 +77,7 @@ class Connector:
         if self.fault is not None or self.lock_fault or zero.fault is not None:
             return FAULTED
         if self.transaction is not None:
-            if self.evse_suspended:
+            if self.evse_suspended or self.limited:
                 return SUSPENDED_EVSE
             if self.ev_suspended or not self.plugged:
                 return SUSPENDED_EV

@@ -51,9 +51,13 @@ class Energy(Feature):
 
     # ---- the seam for smart charging -----------------------------------------------------------------------
     def set_limit(self, cid, amps, now):
+        """The smart-charging limit in amps (None: no limit). Below 6 A nothing is offered and a transaction
+        shows SuspendedEVSE (connector.limited) until the limit rises again."""
         s = self.pilots[cid]
         s.limit = amps
-        self.refresh(self.st.connectors[cid], now)
+        c = self.st.connectors[cid]
+        c.limited = amps is not None and amps < MIN_AMPS
+        self.refresh(c, now)
 
     def allowed(self, c):
         return (c.transaction is not None and not c.evse_suspended and c.fault is None and not c.lock_fault and
@@ -163,8 +167,8 @@ class Energy(Feature):
         elif state in ("B", "C", "D") and old in ("A", "E", "F") and not c.plugged:
             self.st.event({"type": "plug", "connector": c.id}, now)
         if c.transaction is not None:
-            if state == "B" and old == "C":
-                c.ev_suspended = True
+            if state == "B" and old == "C" and s.offered > 0:
+                c.ev_suspended = True       # the EV paused; leaving C because the offer went is not a pause
             elif state == "C":
                 c.ev_suspended = False
         s.b_since = now if state == "B" else None

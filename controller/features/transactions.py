@@ -405,9 +405,19 @@ class Transactions(Feature):
         if cid == 0:
             return {"status": "Rejected"}
         id_tag = payload["idTag"]
+        profile = payload.get("chargingProfile")
+        smart = self.st.feature.get("smart_charging")
+        if profile is not None and smart is not None and smart.supported:
+            why = smart.remote_problem(profile)
+            if why is not None:
+                self.st.log.info("RemoteStartTransaction rejected: its chargingProfile " + why)
+                return {"status": "Rejected"}
         known = self._auth().lookup(id_tag, now) or {}
         c = self._pick(cid, id_tag, known.get("parentIdTag"))
         if c is None:
+            return {"status": "Rejected"}
+        if profile is not None and smart is not None and smart.supported and \
+                smart.hold(c, profile, now) != "Accepted":
             return {"status": "Rejected"}
         c.finishing = False
         c.pending = {"id_tag": id_tag, "parent": None, "remote": True, "movable": False,

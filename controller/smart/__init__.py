@@ -1,0 +1,1 @@
+"""Smart-charging schedule maths, pure (no messages, no I/O): profile.py and composite.py."""
