@@ -10,7 +10,7 @@ import json
 HALS = ("emulated", "linux", "micropython")
 CABLES = ("socket", "fixed")
 KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "gpio_chip", "rating", "buses", "reader", "connectors",
-                "measurands", "pins", "notes", "reservation")
+                "measurands", "pins", "notes", "reservation", "smart_charging")
 CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd",
                     "watchdog")
 
@@ -87,9 +87,34 @@ def check(board, path="<board>"):
                                               (reservation[k] is not True and reservation[k] is not False)]:
         _fail(path, "reservation", "must be an object of true/false flags supported and connector_zero",
               'use e.g. {"supported": true, "connector_zero": false}')
+    _check_smart(board.get("smart_charging", {}), path)
     from boards import devices_check
     devices_check.check(board, path, _fail)
     return board
+
+
+SMART_INTS = (("max_stack_level", 0, 100), ("max_periods", 1, 1000), ("max_profiles", 1, 1000))
+
+
+def _check_smart(sc, path):
+    """The optional "smart_charging" block: what the station's Smart Charging profile offers."""
+    example = '{"supported": true, "max_stack_level": 10, "max_periods": 10, "max_profiles": 20, "units": ["A", "W"]}'
+    if not isinstance(sc, dict):
+        _fail(path, "smart_charging", "must be an object", "use e.g. " + example)
+    for field in sc:
+        if field not in ("supported",) + tuple(f[0] for f in SMART_INTS) + ("units",):
+            _fail(path, "smart_charging." + field, "is not a smart_charging field", "use the fields of " + example)
+    if "supported" in sc and sc["supported"] is not True and sc["supported"] is not False:
+        _fail(path, "smart_charging.supported", "must be true or false", "write true or false")
+    for field, low, high in SMART_INTS:
+        value = sc.get(field, low)
+        if value is True or value is False or not isinstance(value, int) or not low <= value <= high:
+            _fail(path, "smart_charging." + field, "must be an integer from " + str(low) + " to " + str(high),
+                  "give a whole number, e.g. 10")
+    units = sc.get("units", ["A"])
+    if not isinstance(units, list) or not units or [u for u in units if u not in ("A", "W")] or \
+            len(set(units)) != len(units):
+        _fail(path, "smart_charging.units", "must list A, W or both", 'use ["A"] (current only) or ["A", "W"]')
 
 
 def load(name_or_path):

@@ -95,6 +95,8 @@ class SmartCharging(Feature):
                 self.entries.append(self._entry(e["c"], p, None, False))
             except (KeyError, TypeError, ValueError, AttributeError):
                 self.st.log.warning("an unreadable charging profile in " + DOC + " was dropped")
+        self.inst = None          # the status feature may have settled before this start
+        self.dirty = True
 
     def _save(self):
         doc = [{"c": e["c"], "p": e["p"], "tx": e["tx"]} for e in self.entries if not e["held"]]

@@ -163,7 +163,9 @@ def x_core_18_change_availability_matrix():
 def x_core_18_scheduled_when_transaction_runs():
     b = booted()
     c = b.station.connectors[1]
-    c.transaction = {"id": 1}   # stands in for a running transaction until the transaction feature exists
+    b.plug(1)
+    b.tag("TAG1", 1)
+    expect(c.transaction is not None, "a transaction runs")
     expect(b.csms_call("ChangeAvailability", {"connectorId": 1, "type": "Inoperative"}) ==
            ("result", {"status": "Scheduled"}), "(c) Scheduled")
     expect(c.availability == "Operative", "not yet")

@@ -8,6 +8,7 @@ scenarios of the station core. Run from the project root:
 import suite  # first: sets sys.path and the heap baseline
 
 from controller import log
+from tests.micropython import smart_scenarios
 from tests.micropython import smart_vectors
 
 log.set_sink(lambda level, name, text: None, log.ERROR)
@@ -24,5 +25,8 @@ def vector_check(v):
 
 for v in smart_vectors.VECTORS:
     suite.check("vector_" + v["name"], vector_check(v))
+
+for scenario in smart_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
 
 suite.finish()
