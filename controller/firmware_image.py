@@ -28,6 +28,7 @@ CHUNK = 4096
 MAX_MANIFEST = 256 * 1024
 
 VERIFIERS = []
+STORAGE_FULL = (28, 27, 122)     # ENOSPC, EFBIG, EDQUOT
 
 
 class ImageError(Exception):
@@ -195,6 +196,8 @@ def _walk(path, on_file=None, on_dir=None):
                     pass
             if binascii.hexlify(digest.digest()).decode() != entry["sha256"].lower():
                 raise ImageError(name + ": its SHA-256 does not match the manifest")
+        while stream.read(CHUNK):
+            pass                # to the end of the gzip stream, whose trailer holds the CRC of it all
         if manifest is None:
             raise ImageError("the image is empty")
         for name in manifest["files"]:
@@ -203,6 +206,10 @@ def _walk(path, on_file=None, on_dir=None):
         return manifest
     except ImageError:
         raise
+    except OSError as e:
+        if e.args and e.args[0] in STORAGE_FULL:
+            raise               # not the image's fault: the caller reports the storage
+        raise ImageError("the image is not a valid .tar.gz (" + (str(e) or e.__class__.__name__) + ")")
     except Exception as e:      # zlib.error, EOFError, OSError, UnicodeError: all mean a damaged image
         raise ImageError("the image is not a valid .tar.gz (" + (str(e) or e.__class__.__name__) + ")")
     finally:
