@@ -6,6 +6,8 @@ field, what is wrong and how to fix it. Both targets read the same file.
 
 import json
 
+from controller.version import VERSION
+
 DEFAULTS = {
     "charge_point_id": None,
     "csms_url": None,
@@ -22,8 +24,9 @@ DEFAULTS = {
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-IDENTITY_DEFAULTS = {"vendor": "StationController", "model": "SC-Sim", "serial": None, "firmware_version": "0.1.0"}
-IDENTITY_LIMITS = {"vendor": 20, "model": 20, "serial": 25, "firmware_version": 50, "box_serial": 25,
+IDENTITY_DEFAULTS = {"vendor": "StationController", "model": "SC-Sim", "serial": None, "firmware_version": VERSION}
+# firmware_version is not a setting: it is the code's own (controller/version.py), so it cannot outlive an update
+IDENTITY_LIMITS = {"vendor": 20, "model": 20, "serial": 25, "box_serial": 25,
                    "iccid": 20, "imsi": 20, "meter_type": 25, "meter_serial": 25}
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -101,6 +104,9 @@ def check(data, path="<settings>"):
     for field in IDENTITY_DEFAULTS:
         merged[field] = IDENTITY_DEFAULTS[field]
     for field in ident:
+        if field == "firmware_version":
+            _fail(path, "identity.firmware_version", "is not a setting: the BootNotification reports the firmware's "
+                  "own version (" + VERSION + ", from controller/version.py)", "remove the field")
         if field not in IDENTITY_LIMITS:
             _fail(path, "identity." + field, "is not a known identity field",
                   "use " + ", ".join(sorted(IDENTITY_LIMITS)))
