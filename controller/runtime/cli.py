@@ -5,6 +5,7 @@
     stationctl csms ...                 the bench CSMS on its own (docs/bench-csms.md)
     stationctl fleet --csms URL --count N ...   many simulated stations for CSMS load tests (docs/fleet.md)
     stationctl dashboard-password       the password hash for a dashboard served beyond loopback (docs/dashboard.md)
+    stationctl firmware-pack SRC --version V -o IMAGE   build a firmware image (docs/firmware.md)
     stationctl rfid-scan|meter-read|relay-test|pilot-watch|bus-scan ...   technician tools (docs/hardware.md)
 """
 
@@ -131,6 +132,11 @@ def cmd_dashboard_password(argv):
     return dashboard_auth.main(argv)
 
 
+def cmd_firmware_pack(argv):
+    from controller.runtime import firmware_pack
+    return firmware_pack.main(argv)
+
+
 def cmd_tool(name, argv):
     module = importlib.import_module(TOOLS[name])
     return module.main(argv)
@@ -168,6 +174,8 @@ def build_parser():
                    add_help=False)
     sub.add_parser("dashboard-password", help="make the password hash for a dashboard served beyond loopback "
                    "(pass --help after it)", add_help=False)
+    sub.add_parser("firmware-pack", help="build a firmware image from a source tree (pass --help after it)",
+                   add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help="technician tool (pass --help after it for its options)", add_help=False)
     return parser
@@ -181,6 +189,8 @@ def main(argv=None):
         return cmd_fleet(argv[1:])
     if argv and argv[0] == "dashboard-password":
         return cmd_dashboard_password(argv[1:])
+    if argv and argv[0] == "firmware-pack":
+        return cmd_firmware_pack(argv[1:])
     if argv and argv[0] in TOOLS:
         return cmd_tool(argv[0], argv[1:])
     parser = build_parser()

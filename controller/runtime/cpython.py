@@ -19,6 +19,7 @@ from websockets.asyncio.client import connect
 from controller import log
 from controller.runtime import cpython_security as security
 from controller.runtime import systemd_notify
+from controller.runtime.files_cpython import KINDS as FILE_EFFECTS, FileEffects
 from controller.journal import NAME as JOURNAL_FILE
 from controller.station import Station
 from controller.storage import FaultyStorage, FileStorage
@@ -42,11 +43,13 @@ class StationRuntime:
         os.makedirs(settings["data_dir"], exist_ok=True)
         # FaultyStorage: the control API's storage fault makes the core's document writes fail (never the journal's).
         self.store = FaultyStorage(FileStorage(settings["data_dir"]), spared=(JOURNAL_FILE,))
-        self.station = Station(settings["identity"], board, self.store, now=now_ms(),
-                               wall_ms=time.time_ns() // 1000000,
-                               options={"security_profile": settings["security_profile"],
-                                        "authorization_key": settings["authorization_key"],
-                                        "await_hardware": True})
+        self.files = FileEffects(settings, self)
+        options = {"security_profile": settings["security_profile"],
+                   "authorization_key": settings["authorization_key"], "await_hardware": True}
+        options.update(self.files.boot_options())
+        identity = dict(settings["identity"], firmware_version=options["firmware_boot"]["version"])
+        self.station = Station(identity, board, self.store, now=now_ms(), wall_ms=time.time_ns() // 1000000,
+                               options=options)
         self.ws = None
         self.outbox = None
         self.network_up = True
@@ -92,6 +95,8 @@ class StationRuntime:
                     hardware_touched = True
             elif kind == "reset":
                 asyncio.get_running_loop().create_task(self._restart(effect[1]))
+            elif kind in FILE_EFFECTS:
+                self.files.apply(effect)
             elif kind == "reconnect":
                 self.log.info("reconnecting: " + effect[1])
                 if self.ws is not None:

@@ -101,14 +101,3 @@ def test_version_is_the_boot_notifications_firmware_version(tmp_path):
             return boot["payload"]["firmwareVersion"]
 
     assert run(body()) == version
-
-
-def test_the_settings_file_cannot_claim_another_firmware_version(tmp_path):
-    from controller import settings
-    try:
-        settings.check({"charge_point_id": "CP1", "csms_url": "ws://h/ocpp",
-                        "identity": {"firmware_version": "9.9"}}, "station.json")
-        raise AssertionError("accepted identity.firmware_version")
-    except settings.SettingsError as e:
-        text = str(e)
-    assert "station.json" in text and "identity.firmware_version" in text and "remove the field" in text
