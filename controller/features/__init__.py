@@ -18,6 +18,7 @@ from controller.features.local_list import LocalList
 from controller.features.remote_trigger import RemoteTrigger
 from controller.features.reservation import Reservation
 from controller.features.smart_charging import SmartCharging
+from controller.features.firmware import Firmware
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -25,3 +26,4 @@ DEFAULT_FEATURES += (LocalList,)
 DEFAULT_FEATURES += (RemoteTrigger,)
 DEFAULT_FEATURES += (Reservation,)
 DEFAULT_FEATURES += (SmartCharging,)
+DEFAULT_FEATURES += (Firmware,)
