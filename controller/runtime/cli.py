@@ -6,6 +6,7 @@
     stationctl fleet --csms URL --count N ...   many simulated stations for CSMS load tests (docs/fleet.md)
     stationctl dashboard-password       the password hash for a dashboard served beyond loopback (docs/dashboard.md)
     stationctl firmware-pack SRC --version V -o IMAGE   build a firmware image (docs/firmware.md)
+    stationctl diag-bundle --config FILE -o OUT         the diagnostics bundle of a station (docs/firmware.md)
     stationctl rfid-scan|meter-read|relay-test|pilot-watch|bus-scan ...   technician tools (docs/hardware.md)
 """
 
@@ -26,16 +27,23 @@ TOOLS = {
 }
 
 
-def install_log_sink(level_name="info"):
+def install_log_sink(level_name="info", data_dir=None):
+    """Log lines to stdout and, given a data folder, to its rotating log file (logfile_cpython)."""
     from controller import log
 
     levels = {"debug": log.DEBUG, "info": log.INFO, "warning": log.WARNING, "error": log.ERROR}
+    logfile = None
+    if data_dir is not None:
+        from controller.runtime.logfile_cpython import LogFile
+        logfile = LogFile(data_dir)
 
     def sink(level, name, text):
         t = time.time()
         stamp = time.strftime("%H:%M:%S", time.localtime(t)) + ".%03d" % int(t * 1000 % 1000)
         sys.stdout.write(stamp + " " + log._NAMES.get(level, "?").ljust(5) + " " + name.ljust(8) + " " + text + "\n")
         sys.stdout.flush()
+        if logfile is not None:
+            logfile.write(log._NAMES.get(level, "?"), name, text)
 
     log.set_sink(sink, levels[level_name])
 
@@ -50,7 +58,7 @@ def cmd_run(args):
     except (settings_mod.SettingsError, boards.BoardError) as e:
         sys.stderr.write("stationctl: cannot start: " + str(e) + "\n")
         return 2
-    install_log_sink(settings["log_level"])
+    install_log_sink(settings["log_level"], settings["data_dir"])
     if args.sim_api_port is not None:
         settings["sim_api_port"] = args.sim_api_port
     restart = [sys.executable, "-m", "controller.runtime.cli"] + sys.argv[1:]
@@ -149,6 +157,11 @@ def cmd_firmware_pack(argv):
     return firmware_pack.main(argv)
 
 
+def cmd_diag_bundle(argv):
+    from controller.runtime import diag_bundle_cpython
+    return diag_bundle_cpython.main(argv)
+
+
 def cmd_tool(name, argv):
     module = importlib.import_module(TOOLS[name])
     return module.main(argv)
@@ -183,6 +196,8 @@ def build_parser():
                    "(pass --help after it)", add_help=False)
     sub.add_parser("firmware-pack", help="build a firmware image from a source tree (pass --help after it)",
                    add_help=False)
+    sub.add_parser("diag-bundle", help="make a diagnostics bundle from a station's data folder (pass --help "
+                   "after it)", add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help="technician tool (pass --help after it for its options)", add_help=False)
     return parser
@@ -198,6 +213,8 @@ def main(argv=None):
         return cmd_dashboard_password(argv[1:])
     if argv and argv[0] == "firmware-pack":
         return cmd_firmware_pack(argv[1:])
+    if argv and argv[0] == "diag-bundle":
+        return cmd_diag_bundle(argv[1:])
     if argv and argv[0] in TOOLS:
         return cmd_tool(argv[0], argv[1:])
     parser = build_parser()
