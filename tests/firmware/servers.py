@@ -22,7 +22,7 @@ from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
 USER = "station"
-logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())   # else serve_forever logs every command
 PASSWORD = "secret"
 
 
