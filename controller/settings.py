@@ -6,6 +6,8 @@ field, what is wrong and how to fix it. Both targets read the same file.
 
 import json
 
+from controller.version import VERSION
+
 DEFAULTS = {
     "charge_point_id": None,
     "csms_url": None,
@@ -23,7 +25,9 @@ DEFAULTS = {
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-IDENTITY_DEFAULTS = {"vendor": "StationController", "model": "SC-Sim", "serial": None, "firmware_version": "0.1.0"}
+IDENTITY_DEFAULTS = {"vendor": "StationController", "model": "SC-Sim", "serial": None, "firmware_version": VERSION}
+# firmware_version defaults to the code's own (controller/version.py, `stationctl --version`); a test rig may set a
+# factory version, and an installed firmware image reports its own (docs/firmware.md)
 IDENTITY_LIMITS = {"vendor": 20, "model": 20, "serial": 25, "firmware_version": 50, "box_serial": 25,
                    "iccid": 20, "imsi": 20, "meter_type": 25, "meter_serial": 25}
 LOG_LEVELS = ("debug", "info", "warning", "error")

@@ -16,7 +16,8 @@ import importlib
 import os
 import signal
 import sys
-import time
+
+from controller.version import VERSION
 
 TOOLS = {
     "rfid-scan": "tools.rfid_scan",
@@ -25,27 +26,6 @@ TOOLS = {
     "pilot-watch": "tools.pilot_watch",
     "bus-scan": "tools.bus_scan",
 }
-
-
-def install_log_sink(level_name="info", data_dir=None):
-    """Log lines to stdout and, given a data folder, to its rotating log file (logfile_cpython)."""
-    from controller import log
-
-    levels = {"debug": log.DEBUG, "info": log.INFO, "warning": log.WARNING, "error": log.ERROR}
-    logfile = None
-    if data_dir is not None:
-        from controller.runtime.logfile_cpython import LogFile
-        logfile = LogFile(data_dir)
-
-    def sink(level, name, text):
-        t = time.time()
-        stamp = time.strftime("%H:%M:%S", time.localtime(t)) + ".%03d" % int(t * 1000 % 1000)
-        sys.stdout.write(stamp + " " + log._NAMES.get(level, "?").ljust(5) + " " + name.ljust(8) + " " + text + "\n")
-        sys.stdout.flush()
-        if logfile is not None:
-            logfile.write(log._NAMES.get(level, "?"), name, text)
-
-    log.set_sink(sink, levels[level_name])
 
 
 def cmd_run(args):
@@ -58,7 +38,10 @@ def cmd_run(args):
     except (settings_mod.SettingsError, boards.BoardError) as e:
         sys.stderr.write("stationctl: cannot start: " + str(e) + "\n")
         return 2
-    install_log_sink(settings["log_level"], settings["data_dir"])
+    from controller.runtime import log_output
+    log_output.install(settings["log_level"], args.log_format)
+    from controller.runtime import logfile_cpython
+    logfile_cpython.tee(settings["data_dir"])
     if args.sim_api_port is not None:
         settings["sim_api_port"] = args.sim_api_port
     restart = [sys.executable, "-m", "controller.runtime.cli"] + sys.argv[1:]
@@ -175,9 +158,14 @@ def demo_scenarios():
 def build_parser():
     parser = argparse.ArgumentParser(prog="stationctl", description="Station Controller: OCPP 1.6-J charging "
                                      "station firmware. See README.md.")
+    parser.add_argument("--version", action="version", version="stationctl " + VERSION,
+                        help="print the firmware version (the BootNotification's firmwareVersion) and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run the station with a settings file")
     run.add_argument("--config", required=True, help="settings file (JSON, see docs/configuration.md)")
+    run.add_argument("--log-format", choices=("text", "json"), default="text",
+                     help="text (the default; with syslog priority prefixes when stdout is the systemd journal) or "
+                     "json, one object per line for log shippers")
     run.add_argument("--sim-api-port", type=int, default=None,
                      help="control API port for the desktop-sim board (0 = pick a free one)")
     demo = sub.add_parser("demo", help="bench CSMS + simulated station + a scripted charging session")

@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 
 from controller import log
 from controller.runtime import cpython_security as security
+from controller.runtime import systemd_notify
 from controller.runtime.files_cpython import KINDS as FILE_EFFECTS, FileEffects
 from controller.journal import NAME as JOURNAL_FILE
 from controller.station import Station
@@ -63,6 +64,8 @@ class StationRuntime:
         self.stopped = asyncio.Event()
         self.attempt = 0
         self.resetting = False
+        self.poll_done_ms = None        # when the last hardware poll completed (the systemd watchdog's progress)
+        self.supervisor = systemd_notify.Supervisor.from_env(self)   # None when not run by systemd
 
     # ---- effects ---------------------------------------------------------------------------------------------
     def attach_hardware(self, hardware):
@@ -120,6 +123,8 @@ class StationRuntime:
         if self.restart_argv is None:
             self.stopped.set()
             return
+        if self.supervisor is not None:
+            self.supervisor.restarting(kind)
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(self.restart_argv[0], self.restart_argv)
@@ -148,9 +153,13 @@ class StationRuntime:
     # ---- loops -----------------------------------------------------------------------------------------------
     async def run(self):
         loops = [asyncio.ensure_future(self._connection_loop()), asyncio.ensure_future(self._hardware_loop())]
+        if self.supervisor is not None:
+            loops.append(asyncio.ensure_future(self.supervisor.run()))
         self._schedule_tick()
         try:
             await self.stopped.wait()
+            if self.supervisor is not None:
+                self.supervisor.stopping()
             if self.ws is not None:
                 try:
                     await asyncio.wait_for(self.ws.close(1001, "station shutting down"), 1)
@@ -178,14 +187,14 @@ class StationRuntime:
 
     async def _hardware_loop(self):
         await self.hardware_ready.wait()
-        blocking = getattr(self.hardware, "blocking", False)
         while True:
             self.hardware_wake.clear()
             now = now_ms()
-            if blocking:
+            if getattr(self.hardware, "blocking", False):
                 events = await asyncio.to_thread(self.hardware.poll, now)
             else:
                 events = self.hardware.poll(now)
+            self.poll_done_ms = now_ms()
             for event in events:
                 self.station.event(event, now_ms())
             if not self.station.hardware_known:

@@ -47,6 +47,21 @@ class LogFile:
         self.f.close()
 
 
+def tee(data_dir):
+    """Also write every log line of the installed sink to the data folder's rotating log file."""
+    from controller import log
+
+    logfile = LogFile(data_dir)
+    inner = log.Logger.sink
+
+    def sink(level, name, text):
+        inner(level, name, text)
+        logfile.write(log._NAMES.get(level, "?"), name, text)
+
+    log.Logger.sink = sink
+    return logfile
+
+
 def log_files(data_dir):
     """The log files, oldest first."""
     base = os.path.join(data_dir, FOLDER, NAME)
