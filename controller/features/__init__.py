@@ -18,6 +18,7 @@ from controller.features.local_list import LocalList
 from controller.features.remote_trigger import RemoteTrigger
 from controller.features.reservation import Reservation
 from controller.features.firmware import Firmware
+from controller.features.diagnostics import Diagnostics
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -25,3 +26,4 @@ DEFAULT_FEATURES += (LocalList,)
 DEFAULT_FEATURES += (RemoteTrigger,)
 DEFAULT_FEATURES += (Reservation,)
 DEFAULT_FEATURES += (Firmware,)
+DEFAULT_FEATURES += (Diagnostics,)
