@@ -76,6 +76,10 @@ class Authorization(Feature):
     def deadline(self):
         return self.unsaved.deadline()
 
+    def flush(self, now):
+        if self.unsaved.take_all():
+            storage.try_save_doc(self.st.store, CACHE_DOC, self.cache)
+
     def _evict(self):
         victim = None
         for key, entry in self.cache.items():

@@ -395,7 +395,6 @@ class Transactions(Feature):
         for c in self.st.connectors[1:]:
             if c.transaction is not None:
                 self.stop(c, reason, now)
-        self._outbox().journal.sync()
 
     # ---- CSMS requests ---------------------------------------------------------------------------------------
     def remote_start(self, payload, now):
