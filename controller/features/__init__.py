@@ -19,6 +19,7 @@ from controller.features.remote_trigger import RemoteTrigger
 from controller.features.reservation import Reservation
 from controller.features.phase_rotation import PhaseRotation
 from controller.features.firmware import Firmware
+from controller.features.diagnostics import Diagnostics
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -26,4 +27,5 @@ DEFAULT_FEATURES += (LocalList,)
 DEFAULT_FEATURES += (RemoteTrigger,)
 DEFAULT_FEATURES += (Reservation,)
 DEFAULT_FEATURES += (Firmware,)
+DEFAULT_FEATURES += (Diagnostics,)
 DEFAULT_FEATURES += (PhaseRotation,)
