@@ -83,7 +83,7 @@ class Transactions(Feature):
         zero = self.st.zero
         return (c is not None and c.id > 0 and c.fault is None and zero.fault is None and not c.lock_fault and
                 c.availability == conn.OPERATIVE and zero.availability == conn.OPERATIVE and
-                c.transaction is None and c.id not in self.recovered and c.scheduled is None)
+                c.transaction is None and c.id not in self.recovered and c.scheduled is None and not c.maintenance)
 
     def _by_ref(self, ref):
         for c in self.st.connectors:

@@ -13,6 +13,7 @@ from tests.micropython import reservation_scenarios
 from tests.micropython import tx_scenarios
 from tests.micropython import lal_trigger_scenarios
 from tests.micropython import profiles_together_scenarios
+from tests.micropython import firmware_scenarios
 
 log.set_sink(lambda level, name, text: None, log.ERROR)   # the traffic log is noise here
 suite.imported()
@@ -24,6 +25,8 @@ for scenario in lal_trigger_scenarios.SCENARIOS:
 for scenario in reservation_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in profiles_together_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in firmware_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 
 suite.finish()
