@@ -17,6 +17,7 @@ from controller.features.status import Status
 from controller.features.local_list import LocalList
 from controller.features.remote_trigger import RemoteTrigger
 from controller.features.reservation import Reservation
+from controller.features.phase_rotation import PhaseRotation
 from controller.features.firmware import Firmware
 from controller.features.diagnostics import Diagnostics
 
@@ -27,3 +28,4 @@ DEFAULT_FEATURES += (RemoteTrigger,)
 DEFAULT_FEATURES += (Reservation,)
 DEFAULT_FEATURES += (Firmware,)
 DEFAULT_FEATURES += (Diagnostics,)
+DEFAULT_FEATURES += (PhaseRotation,)
