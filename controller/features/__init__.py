@@ -18,7 +18,9 @@ from controller.features.local_list import LocalList
 from controller.features.remote_trigger import RemoteTrigger
 from controller.features.reservation import Reservation
 from controller.features.smart_charging import SmartCharging
+from controller.features.phase_rotation import PhaseRotation
 from controller.features.firmware import Firmware
+from controller.features.diagnostics import Diagnostics
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -27,3 +29,5 @@ DEFAULT_FEATURES += (RemoteTrigger,)
 DEFAULT_FEATURES += (Reservation,)
 DEFAULT_FEATURES += (SmartCharging,)
 DEFAULT_FEATURES += (Firmware,)
+DEFAULT_FEATURES += (Diagnostics,)
+DEFAULT_FEATURES += (PhaseRotation,)

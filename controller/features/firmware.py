@@ -158,7 +158,7 @@ class Firmware(Feature):
                 self.phase = "rebooting"
                 self._save(now)
                 self.st.log.warning("firmware " + str(event.get("version")) + " installed: restarting")
-                self.st.emit(("reset", "Hard"))
+                self.st.restart("Hard", now)     # ends, drains and flushes first (issue 15)
             else:
                 self.st.log.error("firmware install failed: " + str(event.get("error")))
                 self._finish(now)

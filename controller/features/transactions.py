@@ -395,7 +395,6 @@ class Transactions(Feature):
         for c in self.st.connectors[1:]:
             if c.transaction is not None:
                 self.stop(c, reason, now)
-        self._outbox().journal.sync()
 
     # ---- CSMS requests ---------------------------------------------------------------------------------------
     def remote_start(self, payload, now):
@@ -412,15 +411,15 @@ class Transactions(Feature):
             if why is not None:
                 self.st.log.info("RemoteStartTransaction rejected: its chargingProfile " + why)
                 return {"status": "Rejected"}
-        known = self._auth().lookup(id_tag, now) or {}
-        c = self._pick(cid, id_tag, known.get("parentIdTag"))
+        parent = (self._auth().lookup(id_tag, now) or {}).get("parentIdTag")   # the list's, else the cache's
+        c = self._pick(cid, id_tag, parent)
         if c is None:
             return {"status": "Rejected"}
         if profile is not None and smart is not None and smart.supported and \
                 smart.hold(c, profile, now) != "Accepted":
             return {"status": "Rejected"}
         c.finishing = False
-        c.pending = {"id_tag": id_tag, "parent": None, "remote": True, "movable": False,
+        c.pending = {"id_tag": id_tag, "parent": parent, "remote": True, "movable": False,
                      "expires": now + self.st.config.get("ConnectionTimeOut") * 1000}
         c.preparing = True
 
@@ -428,7 +427,7 @@ class Transactions(Feature):
             if c.pending is None or c.pending.get("id_tag") != id_tag:
                 return
             if not self.st.config.get("AuthorizeRemoteTxRequests"):
-                self._authorized(c, id_tag, {}, when, True)
+                self._authorized(c, id_tag, {"parentIdTag": parent} if parent else {}, when, True)
                 return
 
             def decided(ok, info, at):

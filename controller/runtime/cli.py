@@ -6,6 +6,9 @@
     stationctl fleet --csms URL --count N ...   many simulated stations for CSMS load tests (docs/fleet.md)
     stationctl dashboard-password       the password hash for a dashboard served beyond loopback (docs/dashboard.md)
     stationctl firmware-pack SRC --version V -o IMAGE   build a firmware image (docs/firmware.md)
+    stationctl diag-bundle --config FILE -o OUT         the diagnostics bundle of a station (docs/firmware.md)
+    stationctl install-service [--dry-run] ...   the systemd service (docs/deploy-raspberry-pi.md)
+    stationctl --version                the firmware version (also the BootNotification's firmwareVersion)
     stationctl rfid-scan|meter-read|relay-test|pilot-watch|bus-scan ...   technician tools (docs/hardware.md)
 """
 
@@ -39,6 +42,8 @@ def cmd_run(args):
         return 2
     from controller.runtime import log_output
     log_output.install(settings["log_level"], args.log_format)
+    from controller.runtime import logfile_cpython
+    logfile_cpython.tee(settings["data_dir"])
     if args.sim_api_port is not None:
         settings["sim_api_port"] = args.sim_api_port
     restart = [sys.executable, "-m", "controller.runtime.cli"] + sys.argv[1:]
@@ -137,6 +142,11 @@ def cmd_firmware_pack(argv):
     return firmware_pack.main(argv)
 
 
+def cmd_diag_bundle(argv):
+    from controller.runtime import diag_bundle_cpython
+    return diag_bundle_cpython.main(argv)
+
+
 def cmd_tool(name, argv):
     module = importlib.import_module(TOOLS[name])
     return module.main(argv)
@@ -176,6 +186,10 @@ def build_parser():
                    "(pass --help after it)", add_help=False)
     sub.add_parser("firmware-pack", help="build a firmware image from a source tree (pass --help after it)",
                    add_help=False)
+    sub.add_parser("diag-bundle", help="make a diagnostics bundle from a station's data folder (pass --help "
+                   "after it)", add_help=False)
+    sub.add_parser("install-service", help="install the station as a systemd service: user, /etc/station, "
+                   "/var/lib/station, the unit (pass --help after it; --dry-run shows it all)", add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help="technician tool (pass --help after it for its options)", add_help=False)
     return parser
@@ -191,8 +205,13 @@ def main(argv=None):
         return cmd_dashboard_password(argv[1:])
     if argv and argv[0] == "firmware-pack":
         return cmd_firmware_pack(argv[1:])
+    if argv and argv[0] == "diag-bundle":
+        return cmd_diag_bundle(argv[1:])
     if argv and argv[0] in TOOLS:
         return cmd_tool(argv[0], argv[1:])
+    if argv and argv[0] == "install-service":
+        from controller.runtime import install_service
+        return install_service.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "run":

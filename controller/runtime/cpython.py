@@ -3,7 +3,8 @@ effects. This and its siblings in controller/runtime/ are the only asyncio code.
 
 One connection at a time, client role, subprotocol ocpp1.6, URL `<csms>/<chargePointId>`. Reconnects with
 exponential back-off and full jitter; WebSocket pings per WebSocketPingInterval with a pong deadline; a Reset
-re-executes the process so the station really restarts.
+re-executes the process so the station really restarts. Every way out of the process (a restart, SIGTERM or
+SIGINT, a stop after an error) first calls `Station.flush()`, so no acknowledgement or deferred write is lost.
 """
 
 import asyncio
@@ -123,6 +124,7 @@ class StationRuntime:
         if self.restart_argv is None:
             self.stopped.set()
             return
+        self.station.flush(now_ms())     # answers that came while the link closed
         if self.supervisor is not None:
             self.supervisor.restarting(kind)
         sys.stdout.flush()
@@ -171,6 +173,8 @@ class StationRuntime:
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
+            # SIGTERM, SIGINT, or a stop after an error: nothing pending stays unwritten (issue 15).
+            self.station.flush(now_ms())
 
     def _schedule_tick(self):
         """Wake the core at its next deadline (at least once a second); re-planned after every input."""

@@ -19,6 +19,7 @@ import os
 
 from controller import log
 from controller.firmware_image import ImageError
+from controller.runtime import diag_bundle_cpython as diag_bundle
 from controller.runtime import transfer_cpython as transfer
 from controller.runtime.firmware_install_cpython import Slots
 
@@ -86,12 +87,26 @@ class FileEffects:
     async def _upload(self, spec):
         self.log.info("uploading " + spec["name"] + " to " + _safe(spec["url"]))
         try:
+            if spec.get("bundle") is not None:
+                window = spec["bundle"]
+                await asyncio.to_thread(diag_bundle.build, self.data_dir, self.settings, self.runtime.board,
+                                        self.path(spec["file"]), window.get("start"), window.get("stop"),
+                                        self.runtime.snapshot())
             where = await asyncio.to_thread(transfer.upload, spec["url"], self.path(spec["file"]), spec["name"],
                                             self.options["timeout_s"], self.options["ca_file"])
             self._report({"type": "transfer_done", "id": spec["id"], "ok": True, "error": None, "url": where})
         except transfer.TransferError as e:
             self.log.warning("upload to " + _safe(spec["url"]) + " failed: " + str(e))
             self._report({"type": "transfer_done", "id": spec["id"], "ok": False, "error": str(e)})
+        except OSError as e:
+            self.log.warning("the diagnostics bundle cannot be made: " + transfer._reason(e))
+            self._report({"type": "transfer_done", "id": spec["id"], "ok": False, "error": transfer._reason(e)})
+        finally:
+            if spec.get("bundle") is not None:
+                try:
+                    os.remove(self.path(spec["file"]))
+                except OSError:
+                    pass
 
     async def _install(self, spec):
         image = self.path(spec["file"])

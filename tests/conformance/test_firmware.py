@@ -6,6 +6,7 @@ next BootNotification carries the new firmwareVersion.
 """
 
 import asyncio
+import json
 import os
 
 import pytest
@@ -210,3 +211,88 @@ def test_power_cut_during_install_still_boots(tmp_path, pki):
                 await status(csms, 1, "Available", after=boot_mark)
                 await station.wait_api()
     run(body())
+
+
+# ---- GetDiagnostics ------------------------------------------------------------------------------------------
+KEY = "0123456789abcdef0123456789abcdef01234567"
+
+
+def bundle_members(path):
+    import tarfile
+    with tarfile.open(path) as tar:
+        return dict((m.name, tar.extractfile(m).read()) for m in tar.getmembers())
+
+
+@pytest.mark.parametrize("kind", ["ftp", "http"])
+def test_tc_045_1_get_diagnostics_uploaded(tmp_path, pki, kind):
+    async def body():
+        with server_for(kind, tmp_path / "files", pki, tmp_path) as files:
+            os.makedirs(str(tmp_path / "files" / "diag"), exist_ok=True)
+            async with station_env(tmp_path, **settings(pki)) as (csms, station):
+                await ready(csms)
+                assert await csms.call("CP1", "ChangeConfiguration", {"key": "AuthorizationKey", "value": KEY}) \
+                    == {"status": "Accepted"}
+                await asyncio.sleep(0.8)                  # the station reconnects with its new key
+                await csms.wait_connected("CP1", timeout=10)
+                mark = csms.mark()
+                answer = await csms.call("CP1", "GetDiagnostics", {"location": files.url("diag"),
+                                                                   "startTime": now_iso(-3600)})
+                await csms.wait_for("DiagnosticsStatusNotification", lambda p: p["status"] == "Uploaded",
+                                    after=mark, timeout=10)
+                statuses = [e["payload"]["status"] for e in csms.ledger[mark:]
+                            if e["kind"] == "CALL" and e["action"] == "DiagnosticsStatusNotification"]
+                assert statuses == ["Uploading", "Uploaded"]
+                folder = "diag" if kind == "ftp" else "uploads"
+                members = bundle_members(str(tmp_path / "files" / folder / answer["fileName"]))
+                assert set(members) == {"logs/station.log", "configuration.json", "settings.json", "journal.json",
+                                        "board.json", "state.json"}
+                assert b"BootNotification" in members["logs/station.log"]
+                for name, data in members.items():
+                    assert KEY.encode() not in data, name + " holds the AuthorizationKey"
+                assert b'"AuthorizationKey": "<removed>"' in members["configuration.json"]
+                assert json.loads(members["state.json"])["snapshot"]["registration"] == "accepted"
+    run(body())
+
+
+def test_tc_045_2_upload_failed_retries_zero(tmp_path, pki):
+    async def body():
+        with FtpServer(tmp_path / "files") as ftp:
+            async with station_env(tmp_path, **settings(pki)) as (csms, station):
+                await ready(csms)
+                mark = csms.mark()
+                answer = await csms.call("CP1", "GetDiagnostics", {"location": ftp.url("files/failedLocation"),
+                                                                   "retries": 0})
+                assert answer["fileName"].endswith(".tar.gz")
+                await csms.wait_for("DiagnosticsStatusNotification", lambda p: p["status"] == "UploadFailed",
+                                    after=mark, timeout=10)
+                await asyncio.sleep(1)
+                statuses = [e["payload"]["status"] for e in csms.ledger[mark:]
+                            if e["kind"] == "CALL" and e["action"] == "DiagnosticsStatusNotification"]
+                assert statuses == ["Uploading", "UploadFailed"]
+                assert station.log_text().count("diagnostics upload attempt") == 1
+                assert (await station.state())["registration"] == "accepted", "the station keeps operating"
+    run(body())
+
+
+def test_diag_bundle_cli(tmp_path, pki):
+    import subprocess
+    import sys
+
+    async def body():
+        async with station_env(tmp_path, **settings(pki), authorization_key=KEY) as (csms, station):
+            await ready(csms)
+    run(body())
+    out = str(tmp_path / "bundle.tar.gz")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-m", "controller.runtime.cli", "diag-bundle", "--config",
+                           str(tmp_path / "settings.json"), "-o", out], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "wrote " + out in done.stdout
+    members = bundle_members(out)
+    assert b"registered with the central system" in members["logs/station.log"]
+    assert json.loads(members["settings.json"])["authorization_key"] == "<removed>"
+    assert json.loads(members["board.json"])["name"] == "desktop-sim"
+    bad = subprocess.run([sys.executable, "-m", "controller.runtime.cli", "diag-bundle", "--config",
+                          str(tmp_path / "settings.json"), "-o", out, "--since", "yesterday"], cwd=root,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "--since" in bad.stderr

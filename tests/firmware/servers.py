@@ -9,6 +9,7 @@ Both run in a thread; they stop on exit.
 """
 
 import http.server
+import logging
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
 USER = "station"
+logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())   # else serve_forever logs every command
 PASSWORD = "secret"
 
 

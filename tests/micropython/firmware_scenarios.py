@@ -226,7 +226,76 @@ def unsupported_protocol_fails_at_once():
     expect("FirmwareManagement" in values["SupportedFeatureProfiles"].split(","), repr(values))
 
 
+# ---- GetDiagnostics ---------------------------------------------------------------------------------------------
+def get_diagnostics(b, **payload):
+    payload.setdefault("location", "ftp://127.0.0.1/diag")
+    got = b.csms_call("GetDiagnostics", payload)
+    expect(got is not None and got[0] == "result", "GetDiagnostics answered: " + repr(got))
+    return got[1]
+
+
+def dsn_statuses(b, mark=0):
+    return [p["status"] for a, p in b.since(mark, "DiagnosticsStatusNotification")]
+
+
+def finish_upload(b, ok=True):
+    spec = take(b, "upload")[-1][1]
+    b.event({"type": "transfer_done", "id": spec["id"], "ok": ok, "error": None if ok else "refused"})
+    return spec
+
+
+def tc_045_1_get_diagnostics_uploaded():
+    b = booted()
+    mark = b.mark()
+    answer = get_diagnostics(b, startTime=iso(EPOCH_2026), stopTime=iso(EPOCH_2026 + 3600000))
+    expect(answer["fileName"].startswith("diagnostics-SN-1-") and answer["fileName"].endswith(".tar.gz"),
+           repr(answer))
+    b.advance(10)
+    spec = finish_upload(b)
+    expect(spec["name"] == answer["fileName"] and spec["url"] == "ftp://127.0.0.1/diag", repr(spec))
+    expect(spec["bundle"] == {"start": EPOCH_2026, "stop": EPOCH_2026 + 3600000}, repr(spec["bundle"]))
+    expect(dsn_statuses(b, mark) == ["Uploading", "Uploaded"], repr(dsn_statuses(b, mark)))
+
+
+def tc_045_2_upload_failed_retries_zero():
+    b = booted()
+    mark = b.mark()
+    get_diagnostics(b, location="ftp://127.0.0.1:21/files/failedLocation", retries=0)
+    b.advance(10)
+    finish_upload(b, ok=False)
+    b.advance(600000)
+    expect(take(b, "upload") == [], "retries=0: one attempt")
+    expect(dsn_statuses(b, mark) == ["Uploading", "UploadFailed"], repr(dsn_statuses(b, mark)))
+
+
+def diagnostics_retries_send_uploading_once():
+    b = booted()
+    mark = b.mark()
+    get_diagnostics(b, retries=2, retryInterval=10)
+    for _ in range(3):
+        b.advance(10000)
+        got = b.csms_call("TriggerMessage", {"requestedMessage": "DiagnosticsStatusNotification"})
+        expect(got == ("result", {"status": "Accepted"}), repr(got))
+        finish_upload(b, ok=False)
+    b.advance(60000)
+    expect(take(b, "upload") == [], "1 + retries attempts")
+    expect(dsn_statuses(b, mark) == ["Uploading", "Uploading", "Uploading", "Uploading", "UploadFailed"],
+           "one Uploading of its own, the others triggered: " + repr(dsn_statuses(b, mark)))
+    got = b.csms_call("TriggerMessage", {"requestedMessage": "DiagnosticsStatusNotification"})
+    expect(dsn_statuses(b)[-1] == "Idle", "Idle once nothing runs")
+
+
+def x_fw_04_no_diagnostics_available():
+    b = booted(options={"diagnostics_available": False})
+    mark = b.mark()
+    expect(get_diagnostics(b) == {}, "no fileName")
+    b.advance(60000)
+    expect(take(b, "upload") == [] and dsn_statuses(b, mark) == [], "no upload, no notification")
+
+
 SCENARIOS = (tc_044_1_download_install_reboot_installed, tc_044_2_download_failed_retries_zero,
              tc_044_3_installation_failed, x_fw_01_retrieve_date_and_retries, x_fw_02_install_waits_for_the_transaction,
              x_fw_03_idle_only_when_triggered, x_fw_05_health_check_rolls_back, power_cut_during_download_resumes,
-             power_cut_during_install_reports_failure, unsupported_protocol_fails_at_once)
+             power_cut_during_install_reports_failure, unsupported_protocol_fails_at_once,
+             tc_045_1_get_diagnostics_uploaded, tc_045_2_upload_failed_retries_zero,
+             diagnostics_retries_send_uploading_once, x_fw_04_no_diagnostics_available)
