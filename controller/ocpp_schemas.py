@@ -2,8 +2,9 @@
 # Do not edit by hand: run `python tools/gen_schemas.py` to regenerate.
 """Compact OCPP 1.6 payload schemas (core and security messages), walked by controller.validate.
 
-SCHEMAS maps each action to (request node, response node). ACTIONS is the set of every known
-OCPP 1.6 action name. A node is a tuple whose first item is its kind:
+ACTIONS is the sorted tuple of every known OCPP 1.6 action name; NODES[i] is (request node, response
+node) of ACTIONS[i]. Both are tuples of constants only, so a frozen firmware keeps them in flash, not in
+the heap (controller.validate finds an action by its index). A node is a tuple whose first item is its kind:
     (OBJECT, names, nodes, required, closed)   names/nodes are parallel tuples; closed: no other keys
     (ARRAY, item, min_items, max_items)        item is None when the items are unconstrained
     (STRING, max_length, enum, is_date_time)
@@ -11,7 +12,6 @@ OCPP 1.6 action name. A node is a tuple whose first item is its kind:
     (NUMBER, minimum, maximum, multiple_of, enum)
     (BOOLEAN,)
 Absent constraints are None; a STRING, INTEGER or NUMBER without any is just (KIND,).
-Repeated sub-tuples are shared through the _N names.
 """
 
 OBJECT = 0
@@ -21,146 +21,7 @@ INTEGER = 3
 NUMBER = 4
 BOOLEAN = 5
 
-_0 = ('idTag',)
-_1 = (2, 20, None, False)
-_2 = ('idTagInfo',)
-_3 = (2, None, None, True)
-_4 = ('status',)
-_5 = (0, ('expiryDate', 'parentIdTag', 'status'), (_3, _1, (2, None, ('Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx'), False)), _4, True)
-_6 = (_5,)
-_7 = (2, 25, None, False)
-_8 = (2, 50, None, False)
-_9 = ('status', 'currentTime', 'interval')
-_10 = (3,)
-_11 = ('reservationId',)
-_12 = (_10,)
-_13 = (2, None, ('Accepted', 'Rejected'), False)
-_14 = (0, _4, (_13,), _4, True)
-_15 = ('certificateChain',)
-_16 = ('connectorId', 'type')
-_17 = ('key', 'value')
-_18 = (2, 500, None, False)
-_19 = (0, (), (), (), True)
-_20 = (2, None, ('ChargePointMaxProfile', 'TxDefaultProfile', 'TxProfile'), False)
-_21 = (2, 255, None, False)
-_22 = (2,)
-_23 = ('certificateHashData',)
-_24 = ('hashAlgorithm', 'issuerNameHash', 'issuerKeyHash', 'serialNumber')
-_25 = (2, 128, None, False)
-_26 = (0, _24, ((2, None, ('SHA256', 'SHA384', 'SHA512'), False), _25, _25, (2, 40, None, False)), _24, True)
-_27 = ('requestedMessage', 'connectorId')
-_28 = ('requestedMessage',)
-_29 = (0, _4, ((2, None, ('Accepted', 'Rejected', 'NotImplemented'), False),), _4, True)
-_30 = (2, None, ('A', 'W'), False)
-_31 = (4, None, None, 0.1, None)
-_32 = (0, ('duration', 'startSchedule', 'chargingRateUnit', 'chargingSchedulePeriod', 'minChargingRate'), (_10, _3, _30, (1, (0, ('startPeriod', 'limit', 'numberPhases'), (_10, _31, _10), ('startPeriod', 'limit'), True), None, None), _31), ('chargingRateUnit', 'chargingSchedulePeriod'), True)
-_33 = (1, _8, None, None)
-_34 = ('certificateType',)
-_35 = (2, None, ('CentralSystemRootCertificate', 'ManufacturerRootCertificate'), False)
-_36 = ('listVersion',)
-_37 = (2, 512, None, False)
-_38 = ('currentTime',)
-_39 = ('certificateType', 'certificate')
-_40 = (2, 5500, None, False)
-_41 = ('status', 'requestId')
-_42 = ('timestamp', 'sampledValue')
-_43 = ('value', 'context', 'format', 'measurand', 'phase', 'location', 'unit')
-_44 = (2, None, ('Interruption.Begin', 'Interruption.End', 'Sample.Clock', 'Sample.Periodic', 'Transaction.Begin', 'Transaction.End', 'Trigger', 'Other'), False)
-_45 = (2, None, ('Raw', 'SignedData'), False)
-_46 = (2, None, ('Energy.Active.Export.Register', 'Energy.Active.Import.Register', 'Energy.Reactive.Export.Register', 'Energy.Reactive.Import.Register', 'Energy.Active.Export.Interval', 'Energy.Active.Import.Interval', 'Energy.Reactive.Export.Interval', 'Energy.Reactive.Import.Interval', 'Power.Active.Export', 'Power.Active.Import', 'Power.Offered', 'Power.Reactive.Export', 'Power.Reactive.Import', 'Power.Factor', 'Current.Import', 'Current.Export', 'Current.Offered', 'Voltage', 'Frequency', 'Temperature', 'SoC', 'RPM'), False)
-_47 = (2, None, ('L1', 'L2', 'L3', 'N', 'L1-N', 'L2-N', 'L3-N', 'L1-L2', 'L2-L3', 'L3-L1'), False)
-_48 = (2, None, ('Cable', 'EV', 'Inlet', 'Outlet', 'Body'), False)
-_49 = ('value',)
-_50 = (0, ('chargingProfileId', 'transactionId', 'stackLevel', 'chargingProfilePurpose', 'chargingProfileKind', 'recurrencyKind', 'validFrom', 'validTo', 'chargingSchedule'), (_10, _10, _10, _20, (2, None, ('Absolute', 'Recurring', 'Relative'), False), (2, None, ('Daily', 'Weekly'), False), _3, _3, _32), ('chargingProfileId', 'stackLevel', 'chargingProfilePurpose', 'chargingProfileKind', 'chargingSchedule'), True)
-_51 = ('transactionId',)
-_52 = ('type',)
-_53 = ('connectorId', 'csChargingProfiles')
-_54 = ('csr',)
-_55 = ('idTagInfo', 'transactionId')
-_56 = ('connectorId',)
-
-SCHEMAS = {
-    'Authorize': ((0, _0, (_1,), _0, True),
-        (0, _2, _6, _2, True)),
-    'BootNotification': ((0, ('chargePointVendor', 'chargePointModel', 'chargePointSerialNumber', 'chargeBoxSerialNumber', 'firmwareVersion', 'iccid', 'imsi', 'meterType', 'meterSerialNumber'), (_1, _1, _7, _7, _8, _1, _1, _7, _7), ('chargePointVendor', 'chargePointModel'), True),
-        (0, _9, ((2, None, ('Accepted', 'Pending', 'Rejected'), False), _3, _10), _9, True)),
-    'CancelReservation': ((0, _11, _12, _11, True),
-        _14),
-    'CertificateSigned': ((0, _15, ((2, 10000, None, False),), _15, True),
-        _14),
-    'ChangeAvailability': ((0, _16, (_10, (2, None, ('Inoperative', 'Operative'), False)), _16, True),
-        (0, _4, ((2, None, ('Accepted', 'Rejected', 'Scheduled'), False),), _4, True)),
-    'ChangeConfiguration': ((0, _17, (_8, _18), _17, True),
-        (0, _4, ((2, None, ('Accepted', 'Rejected', 'RebootRequired', 'NotSupported'), False),), _4, True)),
-    'ClearCache': (_19,
-        _14),
-    'ClearChargingProfile': ((0, ('id', 'connectorId', 'chargingProfilePurpose', 'stackLevel'), (_10, _10, _20, _10), (), True),
-        (0, _4, ((2, None, ('Accepted', 'Unknown'), False),), _4, True)),
-    'DataTransfer': ((0, ('vendorId', 'messageId', 'data'), (_21, _8, _22), ('vendorId',), True),
-        (0, ('status', 'data'), ((2, None, ('Accepted', 'Rejected', 'UnknownMessageId', 'UnknownVendorId'), False), _22), _4, True)),
-    'DeleteCertificate': ((0, _23, (_26,), _23, True),
-        (0, _4, ((2, None, ('Accepted', 'Failed', 'NotFound'), False),), _4, True)),
-    'DiagnosticsStatusNotification': ((0, _4, ((2, None, ('Idle', 'Uploaded', 'UploadFailed', 'Uploading'), False),), _4, True),
-        _19),
-    'ExtendedTriggerMessage': ((0, _27, ((2, None, ('BootNotification', 'LogStatusNotification', 'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'SignChargePointCertificate', 'StatusNotification'), False), _10), _28, True),
-        _29),
-    'FirmwareStatusNotification': ((0, _4, ((2, None, ('Downloaded', 'DownloadFailed', 'Downloading', 'Idle', 'InstallationFailed', 'Installing', 'Installed'), False),), _4, True),
-        _19),
-    'GetCompositeSchedule': ((0, ('connectorId', 'duration', 'chargingRateUnit'), (_10, _10, _30), ('connectorId', 'duration'), True),
-        (0, ('status', 'connectorId', 'scheduleStart', 'chargingSchedule'), (_13, _10, _3, _32), _4, True)),
-    'GetConfiguration': ((0, ('key',), (_33,), (), True),
-        (0, ('configurationKey', 'unknownKey'), ((1, (0, ('key', 'readonly', 'value'), (_8, (5,), _18), ('key', 'readonly'), True), None, None), _33), (), True)),
-    'GetDiagnostics': ((0, ('location', 'retries', 'retryInterval', 'startTime', 'stopTime'), (_22, _10, _10, _3, _3), ('location',), True),
-        (0, ('fileName',), (_21,), (), True)),
-    'GetInstalledCertificateIds': ((0, _34, (_35,), _34, True),
-        (0, ('certificateHashData', 'status'), ((1, _26, 1, None), (2, None, ('Accepted', 'NotFound'), False)), _4, True)),
-    'GetLocalListVersion': (_19,
-        (0, _36, _12, _36, True)),
-    'GetLog': ((0, ('log', 'logType', 'requestId', 'retries', 'retryInterval'), ((0, ('remoteLocation', 'oldestTimestamp', 'latestTimestamp'), (_37, _3, _3), ('remoteLocation',), True), (2, None, ('DiagnosticsLog', 'SecurityLog'), False), _10, _10, _10), ('logType', 'requestId', 'log'), True),
-        (0, ('status', 'filename'), ((2, None, ('Accepted', 'Rejected', 'AcceptedCanceled'), False), _21), _4, True)),
-    'Heartbeat': (_19,
-        (0, _38, (_3,), _38, True)),
-    'InstallCertificate': ((0, _39, (_35, _40), _39, True),
-        (0, _4, ((2, None, ('Accepted', 'Failed', 'Rejected'), False),), _4, True)),
-    'LogStatusNotification': ((0, _41, ((2, None, ('BadMessage', 'Idle', 'NotSupportedOperation', 'PermissionDenied', 'Uploaded', 'UploadFailure', 'Uploading'), False), _10), _4, True),
-        _19),
-    'MeterValues': ((0, ('connectorId', 'transactionId', 'meterValue'), (_10, _10, (1, (0, _42, (_3, (1, (0, _43, (_22, _44, _45, _46, _47, _48, (2, None, ('Wh', 'kWh', 'varh', 'kvarh', 'W', 'kW', 'VA', 'kVA', 'var', 'kvar', 'A', 'V', 'K', 'Celcius', 'Celsius', 'Fahrenheit', 'Percent', 'Hertz'), False)), _49, True), 1, None)), _42, True), 1, None)), ('connectorId', 'meterValue'), True),
-        _19),
-    'RemoteStartTransaction': ((0, ('connectorId', 'idTag', 'chargingProfile'), (_10, _1, _50), _0, True),
-        _14),
-    'RemoteStopTransaction': ((0, _51, _12, _51, True),
-        _14),
-    'ReserveNow': ((0, ('connectorId', 'expiryDate', 'idTag', 'parentIdTag', 'reservationId'), (_10, _3, _1, _1, _10), ('connectorId', 'expiryDate', 'idTag', 'reservationId'), True),
-        (0, _4, ((2, None, ('Accepted', 'Faulted', 'Occupied', 'Rejected', 'Unavailable'), False),), _4, True)),
-    'Reset': ((0, _52, ((2, None, ('Hard', 'Soft'), False),), _52, True),
-        _14),
-    'SecurityEventNotification': ((0, ('type', 'timestamp', 'techInfo'), (_8, _3, _21), ('type', 'timestamp'), True),
-        _19),
-    'SendLocalList': ((0, ('listVersion', 'localAuthorizationList', 'updateType'), (_10, (1, (0, ('idTag', 'idTagInfo'), (_1, _5), _0, True), None, None), (2, None, ('Differential', 'Full'), False)), ('listVersion', 'updateType'), True),
-        (0, _4, ((2, None, ('Accepted', 'Failed', 'NotSupported', 'VersionMismatch'), False),), _4, True)),
-    'SetChargingProfile': ((0, _53, (_10, _50), _53, True),
-        (0, _4, ((2, None, ('Accepted', 'Rejected', 'NotSupported'), False),), _4, True)),
-    'SignCertificate': ((0, _54, (_40,), _54, True),
-        _14),
-    'SignedFirmwareStatusNotification': ((0, _41, ((2, None, ('Downloaded', 'DownloadFailed', 'Downloading', 'DownloadScheduled', 'DownloadPaused', 'Idle', 'InstallationFailed', 'Installing', 'Installed', 'InstallRebooting', 'InstallScheduled', 'InstallVerificationFailed', 'InvalidSignature', 'SignatureVerified'), False), _10), _4, True),
-        _19),
-    'SignedUpdateFirmware': ((0, ('retries', 'retryInterval', 'requestId', 'firmware'), (_10, _10, _10, (0, ('location', 'retrieveDateTime', 'installDateTime', 'signingCertificate', 'signature'), (_37, _3, _3, _40, (2, 800, None, False)), ('location', 'retrieveDateTime', 'signingCertificate', 'signature'), True)), ('requestId', 'firmware'), True),
-        (0, _4, ((2, None, ('Accepted', 'Rejected', 'AcceptedCanceled', 'InvalidCertificate', 'RevokedCertificate'), False),), _4, True)),
-    'StartTransaction': ((0, ('connectorId', 'idTag', 'meterStart', 'reservationId', 'timestamp'), (_10, _1, _10, _10, _3), ('connectorId', 'idTag', 'meterStart', 'timestamp'), True),
-        (0, _55, (_5, _10), _55, True)),
-    'StatusNotification': ((0, ('connectorId', 'errorCode', 'info', 'status', 'timestamp', 'vendorId', 'vendorErrorCode'), (_10, (2, None, ('ConnectorLockFailure', 'EVCommunicationError', 'GroundFailure', 'HighTemperature', 'InternalError', 'LocalListConflict', 'NoError', 'OtherError', 'OverCurrentFailure', 'PowerMeterFailure', 'PowerSwitchFailure', 'ReaderFailure', 'ResetFailure', 'UnderVoltage', 'OverVoltage', 'WeakSignal'), False), _8, (2, None, ('Available', 'Preparing', 'Charging', 'SuspendedEVSE', 'SuspendedEV', 'Finishing', 'Reserved', 'Unavailable', 'Faulted'), False), _3, _21, _8), ('connectorId', 'errorCode', 'status'), True),
-        _19),
-    'StopTransaction': ((0, ('idTag', 'meterStop', 'timestamp', 'transactionId', 'reason', 'transactionData'), (_1, _10, _3, _10, (2, None, ('EmergencyStop', 'EVDisconnected', 'HardReset', 'Local', 'Other', 'PowerLoss', 'Reboot', 'Remote', 'SoftReset', 'UnlockCommand', 'DeAuthorized'), False), (1, (0, _42, (_3, (1, (0, _43, (_22, _44, _45, _46, _47, _48, (2, None, ('Wh', 'kWh', 'varh', 'kvarh', 'W', 'kW', 'VA', 'kVA', 'var', 'kvar', 'A', 'V', 'K', 'Celcius', 'Celsius', 'Fahrenheit', 'Percent'), False)), _49, True), None, None)), _42, True), None, None)), ('transactionId', 'timestamp', 'meterStop'), True),
-        (0, _2, _6, (), True)),
-    'TriggerMessage': ((0, _27, ((2, None, ('BootNotification', 'DiagnosticsStatusNotification', 'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'StatusNotification'), False), _10), _28, True),
-        _29),
-    'UnlockConnector': ((0, _56, _12, _56, True),
-        (0, _4, ((2, None, ('Unlocked', 'UnlockFailed', 'NotSupported'), False),), _4, True)),
-    'UpdateFirmware': ((0, ('location', 'retries', 'retrieveDate', 'retryInterval'), (_22, _10, _3, _10), ('location', 'retrieveDate'), True),
-        _19),
-}
-
-ACTIONS = {
+ACTIONS = (
     'Authorize',
     'BootNotification',
     'CancelReservation',
@@ -200,4 +61,124 @@ ACTIONS = {
     'TriggerMessage',
     'UnlockConnector',
     'UpdateFirmware',
-}
+)
+
+NODES = (
+    # Authorize
+    ((0, ('idTag',), ((2, 20, None, False),), ('idTag',), True),
+     (0, ('idTagInfo',), ((0, ('expiryDate', 'parentIdTag', 'status'), ((2, None, None, True), (2, 20, None, False), (2, None, ('Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx'), False)), ('status',), True),), ('idTagInfo',), True)),
+    # BootNotification
+    ((0, ('chargePointVendor', 'chargePointModel', 'chargePointSerialNumber', 'chargeBoxSerialNumber', 'firmwareVersion', 'iccid', 'imsi', 'meterType', 'meterSerialNumber'), ((2, 20, None, False), (2, 20, None, False), (2, 25, None, False), (2, 25, None, False), (2, 50, None, False), (2, 20, None, False), (2, 20, None, False), (2, 25, None, False), (2, 25, None, False)), ('chargePointVendor', 'chargePointModel'), True),
+     (0, ('status', 'currentTime', 'interval'), ((2, None, ('Accepted', 'Pending', 'Rejected'), False), (2, None, None, True), (3,)), ('status', 'currentTime', 'interval'), True)),
+    # CancelReservation
+    ((0, ('reservationId',), ((3,),), ('reservationId',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected'), False),), ('status',), True)),
+    # CertificateSigned
+    ((0, ('certificateChain',), ((2, 10000, None, False),), ('certificateChain',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected'), False),), ('status',), True)),
+    # ChangeAvailability
+    ((0, ('connectorId', 'type'), ((3,), (2, None, ('Inoperative', 'Operative'), False)), ('connectorId', 'type'), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected', 'Scheduled'), False),), ('status',), True)),
+    # ChangeConfiguration
+    ((0, ('key', 'value'), ((2, 50, None, False), (2, 500, None, False)), ('key', 'value'), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected', 'RebootRequired', 'NotSupported'), False),), ('status',), True)),
+    # ClearCache
+    ((0, (), (), (), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected'), False),), ('status',), True)),
+    # ClearChargingProfile
+    ((0, ('id', 'connectorId', 'chargingProfilePurpose', 'stackLevel'), ((3,), (3,), (2, None, ('ChargePointMaxProfile', 'TxDefaultProfile', 'TxProfile'), False), (3,)), (), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Unknown'), False),), ('status',), True)),
+    # DataTransfer
+    ((0, ('vendorId', 'messageId', 'data'), ((2, 255, None, False), (2, 50, None, False), (2,)), ('vendorId',), True),
+     (0, ('status', 'data'), ((2, None, ('Accepted', 'Rejected', 'UnknownMessageId', 'UnknownVendorId'), False), (2,)), ('status',), True)),
+    # DeleteCertificate
+    ((0, ('certificateHashData',), ((0, ('hashAlgorithm', 'issuerNameHash', 'issuerKeyHash', 'serialNumber'), ((2, None, ('SHA256', 'SHA384', 'SHA512'), False), (2, 128, None, False), (2, 128, None, False), (2, 40, None, False)), ('hashAlgorithm', 'issuerNameHash', 'issuerKeyHash', 'serialNumber'), True),), ('certificateHashData',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Failed', 'NotFound'), False),), ('status',), True)),
+    # DiagnosticsStatusNotification
+    ((0, ('status',), ((2, None, ('Idle', 'Uploaded', 'UploadFailed', 'Uploading'), False),), ('status',), True),
+     (0, (), (), (), True)),
+    # ExtendedTriggerMessage
+    ((0, ('requestedMessage', 'connectorId'), ((2, None, ('BootNotification', 'LogStatusNotification', 'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'SignChargePointCertificate', 'StatusNotification'), False), (3,)), ('requestedMessage',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected', 'NotImplemented'), False),), ('status',), True)),
+    # FirmwareStatusNotification
+    ((0, ('status',), ((2, None, ('Downloaded', 'DownloadFailed', 'Downloading', 'Idle', 'InstallationFailed', 'Installing', 'Installed'), False),), ('status',), True),
+     (0, (), (), (), True)),
+    # GetCompositeSchedule
+    ((0, ('connectorId', 'duration', 'chargingRateUnit'), ((3,), (3,), (2, None, ('A', 'W'), False)), ('connectorId', 'duration'), True),
+     (0, ('status', 'connectorId', 'scheduleStart', 'chargingSchedule'), ((2, None, ('Accepted', 'Rejected'), False), (3,), (2, None, None, True), (0, ('duration', 'startSchedule', 'chargingRateUnit', 'chargingSchedulePeriod', 'minChargingRate'), ((3,), (2, None, None, True), (2, None, ('A', 'W'), False), (1, (0, ('startPeriod', 'limit', 'numberPhases'), ((3,), (4, None, None, 0.1, None), (3,)), ('startPeriod', 'limit'), True), None, None), (4, None, None, 0.1, None)), ('chargingRateUnit', 'chargingSchedulePeriod'), True)), ('status',), True)),
+    # GetConfiguration
+    ((0, ('key',), ((1, (2, 50, None, False), None, None),), (), True),
+     (0, ('configurationKey', 'unknownKey'), ((1, (0, ('key', 'readonly', 'value'), ((2, 50, None, False), (5,), (2, 500, None, False)), ('key', 'readonly'), True), None, None), (1, (2, 50, None, False), None, None)), (), True)),
+    # GetDiagnostics
+    ((0, ('location', 'retries', 'retryInterval', 'startTime', 'stopTime'), ((2,), (3,), (3,), (2, None, None, True), (2, None, None, True)), ('location',), True),
+     (0, ('fileName',), ((2, 255, None, False),), (), True)),
+    # GetInstalledCertificateIds
+    ((0, ('certificateType',), ((2, None, ('CentralSystemRootCertificate', 'ManufacturerRootCertificate'), False),), ('certificateType',), True),
+     (0, ('certificateHashData', 'status'), ((1, (0, ('hashAlgorithm', 'issuerNameHash', 'issuerKeyHash', 'serialNumber'), ((2, None, ('SHA256', 'SHA384', 'SHA512'), False), (2, 128, None, False), (2, 128, None, False), (2, 40, None, False)), ('hashAlgorithm', 'issuerNameHash', 'issuerKeyHash', 'serialNumber'), True), 1, None), (2, None, ('Accepted', 'NotFound'), False)), ('status',), True)),
+    # GetLocalListVersion
+    ((0, (), (), (), True),
+     (0, ('listVersion',), ((3,),), ('listVersion',), True)),
+    # GetLog
+    ((0, ('log', 'logType', 'requestId', 'retries', 'retryInterval'), ((0, ('remoteLocation', 'oldestTimestamp', 'latestTimestamp'), ((2, 512, None, False), (2, None, None, True), (2, None, None, True)), ('remoteLocation',), True), (2, None, ('DiagnosticsLog', 'SecurityLog'), False), (3,), (3,), (3,)), ('logType', 'requestId', 'log'), True),
+     (0, ('status', 'filename'), ((2, None, ('Accepted', 'Rejected', 'AcceptedCanceled'), False), (2, 255, None, False)), ('status',), True)),
+    # Heartbeat
+    ((0, (), (), (), True),
+     (0, ('currentTime',), ((2, None, None, True),), ('currentTime',), True)),
+    # InstallCertificate
+    ((0, ('certificateType', 'certificate'), ((2, None, ('CentralSystemRootCertificate', 'ManufacturerRootCertificate'), False), (2, 5500, None, False)), ('certificateType', 'certificate'), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Failed', 'Rejected'), False),), ('status',), True)),
+    # LogStatusNotification
+    ((0, ('status', 'requestId'), ((2, None, ('BadMessage', 'Idle', 'NotSupportedOperation', 'PermissionDenied', 'Uploaded', 'UploadFailure', 'Uploading'), False), (3,)), ('status',), True),
+     (0, (), (), (), True)),
+    # MeterValues
+    ((0, ('connectorId', 'transactionId', 'meterValue'), ((3,), (3,), (1, (0, ('timestamp', 'sampledValue'), ((2, None, None, True), (1, (0, ('value', 'context', 'format', 'measurand', 'phase', 'location', 'unit'), ((2,), (2, None, ('Interruption.Begin', 'Interruption.End', 'Sample.Clock', 'Sample.Periodic', 'Transaction.Begin', 'Transaction.End', 'Trigger', 'Other'), False), (2, None, ('Raw', 'SignedData'), False), (2, None, ('Energy.Active.Export.Register', 'Energy.Active.Import.Register', 'Energy.Reactive.Export.Register', 'Energy.Reactive.Import.Register', 'Energy.Active.Export.Interval', 'Energy.Active.Import.Interval', 'Energy.Reactive.Export.Interval', 'Energy.Reactive.Import.Interval', 'Power.Active.Export', 'Power.Active.Import', 'Power.Offered', 'Power.Reactive.Export', 'Power.Reactive.Import', 'Power.Factor', 'Current.Import', 'Current.Export', 'Current.Offered', 'Voltage', 'Frequency', 'Temperature', 'SoC', 'RPM'), False), (2, None, ('L1', 'L2', 'L3', 'N', 'L1-N', 'L2-N', 'L3-N', 'L1-L2', 'L2-L3', 'L3-L1'), False), (2, None, ('Cable', 'EV', 'Inlet', 'Outlet', 'Body'), False), (2, None, ('Wh', 'kWh', 'varh', 'kvarh', 'W', 'kW', 'VA', 'kVA', 'var', 'kvar', 'A', 'V', 'K', 'Celcius', 'Celsius', 'Fahrenheit', 'Percent', 'Hertz'), False)), ('value',), True), 1, None)), ('timestamp', 'sampledValue'), True), 1, None)), ('connectorId', 'meterValue'), True),
+     (0, (), (), (), True)),
+    # RemoteStartTransaction
+    ((0, ('connectorId', 'idTag', 'chargingProfile'), ((3,), (2, 20, None, False), (0, ('chargingProfileId', 'transactionId', 'stackLevel', 'chargingProfilePurpose', 'chargingProfileKind', 'recurrencyKind', 'validFrom', 'validTo', 'chargingSchedule'), ((3,), (3,), (3,), (2, None, ('ChargePointMaxProfile', 'TxDefaultProfile', 'TxProfile'), False), (2, None, ('Absolute', 'Recurring', 'Relative'), False), (2, None, ('Daily', 'Weekly'), False), (2, None, None, True), (2, None, None, True), (0, ('duration', 'startSchedule', 'chargingRateUnit', 'chargingSchedulePeriod', 'minChargingRate'), ((3,), (2, None, None, True), (2, None, ('A', 'W'), False), (1, (0, ('startPeriod', 'limit', 'numberPhases'), ((3,), (4, None, None, 0.1, None), (3,)), ('startPeriod', 'limit'), True), None, None), (4, None, None, 0.1, None)), ('chargingRateUnit', 'chargingSchedulePeriod'), True)), ('chargingProfileId', 'stackLevel', 'chargingProfilePurpose', 'chargingProfileKind', 'chargingSchedule'), True)), ('idTag',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected'), False),), ('status',), True)),
+    # RemoteStopTransaction
+    ((0, ('transactionId',), ((3,),), ('transactionId',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected'), False),), ('status',), True)),
+    # ReserveNow
+    ((0, ('connectorId', 'expiryDate', 'idTag', 'parentIdTag', 'reservationId'), ((3,), (2, None, None, True), (2, 20, None, False), (2, 20, None, False), (3,)), ('connectorId', 'expiryDate', 'idTag', 'reservationId'), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Faulted', 'Occupied', 'Rejected', 'Unavailable'), False),), ('status',), True)),
+    # Reset
+    ((0, ('type',), ((2, None, ('Hard', 'Soft'), False),), ('type',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected'), False),), ('status',), True)),
+    # SecurityEventNotification
+    ((0, ('type', 'timestamp', 'techInfo'), ((2, 50, None, False), (2, None, None, True), (2, 255, None, False)), ('type', 'timestamp'), True),
+     (0, (), (), (), True)),
+    # SendLocalList
+    ((0, ('listVersion', 'localAuthorizationList', 'updateType'), ((3,), (1, (0, ('idTag', 'idTagInfo'), ((2, 20, None, False), (0, ('expiryDate', 'parentIdTag', 'status'), ((2, None, None, True), (2, 20, None, False), (2, None, ('Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx'), False)), ('status',), True)), ('idTag',), True), None, None), (2, None, ('Differential', 'Full'), False)), ('listVersion', 'updateType'), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Failed', 'NotSupported', 'VersionMismatch'), False),), ('status',), True)),
+    # SetChargingProfile
+    ((0, ('connectorId', 'csChargingProfiles'), ((3,), (0, ('chargingProfileId', 'transactionId', 'stackLevel', 'chargingProfilePurpose', 'chargingProfileKind', 'recurrencyKind', 'validFrom', 'validTo', 'chargingSchedule'), ((3,), (3,), (3,), (2, None, ('ChargePointMaxProfile', 'TxDefaultProfile', 'TxProfile'), False), (2, None, ('Absolute', 'Recurring', 'Relative'), False), (2, None, ('Daily', 'Weekly'), False), (2, None, None, True), (2, None, None, True), (0, ('duration', 'startSchedule', 'chargingRateUnit', 'chargingSchedulePeriod', 'minChargingRate'), ((3,), (2, None, None, True), (2, None, ('A', 'W'), False), (1, (0, ('startPeriod', 'limit', 'numberPhases'), ((3,), (4, None, None, 0.1, None), (3,)), ('startPeriod', 'limit'), True), None, None), (4, None, None, 0.1, None)), ('chargingRateUnit', 'chargingSchedulePeriod'), True)), ('chargingProfileId', 'stackLevel', 'chargingProfilePurpose', 'chargingProfileKind', 'chargingSchedule'), True)), ('connectorId', 'csChargingProfiles'), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected', 'NotSupported'), False),), ('status',), True)),
+    # SignCertificate
+    ((0, ('csr',), ((2, 5500, None, False),), ('csr',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected'), False),), ('status',), True)),
+    # SignedFirmwareStatusNotification
+    ((0, ('status', 'requestId'), ((2, None, ('Downloaded', 'DownloadFailed', 'Downloading', 'DownloadScheduled', 'DownloadPaused', 'Idle', 'InstallationFailed', 'Installing', 'Installed', 'InstallRebooting', 'InstallScheduled', 'InstallVerificationFailed', 'InvalidSignature', 'SignatureVerified'), False), (3,)), ('status',), True),
+     (0, (), (), (), True)),
+    # SignedUpdateFirmware
+    ((0, ('retries', 'retryInterval', 'requestId', 'firmware'), ((3,), (3,), (3,), (0, ('location', 'retrieveDateTime', 'installDateTime', 'signingCertificate', 'signature'), ((2, 512, None, False), (2, None, None, True), (2, None, None, True), (2, 5500, None, False), (2, 800, None, False)), ('location', 'retrieveDateTime', 'signingCertificate', 'signature'), True)), ('requestId', 'firmware'), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected', 'AcceptedCanceled', 'InvalidCertificate', 'RevokedCertificate'), False),), ('status',), True)),
+    # StartTransaction
+    ((0, ('connectorId', 'idTag', 'meterStart', 'reservationId', 'timestamp'), ((3,), (2, 20, None, False), (3,), (3,), (2, None, None, True)), ('connectorId', 'idTag', 'meterStart', 'timestamp'), True),
+     (0, ('idTagInfo', 'transactionId'), ((0, ('expiryDate', 'parentIdTag', 'status'), ((2, None, None, True), (2, 20, None, False), (2, None, ('Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx'), False)), ('status',), True), (3,)), ('idTagInfo', 'transactionId'), True)),
+    # StatusNotification
+    ((0, ('connectorId', 'errorCode', 'info', 'status', 'timestamp', 'vendorId', 'vendorErrorCode'), ((3,), (2, None, ('ConnectorLockFailure', 'EVCommunicationError', 'GroundFailure', 'HighTemperature', 'InternalError', 'LocalListConflict', 'NoError', 'OtherError', 'OverCurrentFailure', 'PowerMeterFailure', 'PowerSwitchFailure', 'ReaderFailure', 'ResetFailure', 'UnderVoltage', 'OverVoltage', 'WeakSignal'), False), (2, 50, None, False), (2, None, ('Available', 'Preparing', 'Charging', 'SuspendedEVSE', 'SuspendedEV', 'Finishing', 'Reserved', 'Unavailable', 'Faulted'), False), (2, None, None, True), (2, 255, None, False), (2, 50, None, False)), ('connectorId', 'errorCode', 'status'), True),
+     (0, (), (), (), True)),
+    # StopTransaction
+    ((0, ('idTag', 'meterStop', 'timestamp', 'transactionId', 'reason', 'transactionData'), ((2, 20, None, False), (3,), (2, None, None, True), (3,), (2, None, ('EmergencyStop', 'EVDisconnected', 'HardReset', 'Local', 'Other', 'PowerLoss', 'Reboot', 'Remote', 'SoftReset', 'UnlockCommand', 'DeAuthorized'), False), (1, (0, ('timestamp', 'sampledValue'), ((2, None, None, True), (1, (0, ('value', 'context', 'format', 'measurand', 'phase', 'location', 'unit'), ((2,), (2, None, ('Interruption.Begin', 'Interruption.End', 'Sample.Clock', 'Sample.Periodic', 'Transaction.Begin', 'Transaction.End', 'Trigger', 'Other'), False), (2, None, ('Raw', 'SignedData'), False), (2, None, ('Energy.Active.Export.Register', 'Energy.Active.Import.Register', 'Energy.Reactive.Export.Register', 'Energy.Reactive.Import.Register', 'Energy.Active.Export.Interval', 'Energy.Active.Import.Interval', 'Energy.Reactive.Export.Interval', 'Energy.Reactive.Import.Interval', 'Power.Active.Export', 'Power.Active.Import', 'Power.Offered', 'Power.Reactive.Export', 'Power.Reactive.Import', 'Power.Factor', 'Current.Import', 'Current.Export', 'Current.Offered', 'Voltage', 'Frequency', 'Temperature', 'SoC', 'RPM'), False), (2, None, ('L1', 'L2', 'L3', 'N', 'L1-N', 'L2-N', 'L3-N', 'L1-L2', 'L2-L3', 'L3-L1'), False), (2, None, ('Cable', 'EV', 'Inlet', 'Outlet', 'Body'), False), (2, None, ('Wh', 'kWh', 'varh', 'kvarh', 'W', 'kW', 'VA', 'kVA', 'var', 'kvar', 'A', 'V', 'K', 'Celcius', 'Celsius', 'Fahrenheit', 'Percent'), False)), ('value',), True), None, None)), ('timestamp', 'sampledValue'), True), None, None)), ('transactionId', 'timestamp', 'meterStop'), True),
+     (0, ('idTagInfo',), ((0, ('expiryDate', 'parentIdTag', 'status'), ((2, None, None, True), (2, 20, None, False), (2, None, ('Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx'), False)), ('status',), True),), (), True)),
+    # TriggerMessage
+    ((0, ('requestedMessage', 'connectorId'), ((2, None, ('BootNotification', 'DiagnosticsStatusNotification', 'FirmwareStatusNotification', 'Heartbeat', 'MeterValues', 'StatusNotification'), False), (3,)), ('requestedMessage',), True),
+     (0, ('status',), ((2, None, ('Accepted', 'Rejected', 'NotImplemented'), False),), ('status',), True)),
+    # UnlockConnector
+    ((0, ('connectorId',), ((3,),), ('connectorId',), True),
+     (0, ('status',), ((2, None, ('Unlocked', 'UnlockFailed', 'NotSupported'), False),), ('status',), True)),
+    # UpdateFirmware
+    ((0, ('location', 'retries', 'retrieveDate', 'retryInterval'), ((2,), (3,), (2, None, None, True), (3,)), ('location', 'retrieveDate'), True),
+     (0, (), (), (), True)),
+)

@@ -34,7 +34,7 @@ tools/gen_schemas.py).
 """
 
 from controller.clock import parse_iso
-from controller.ocpp_schemas import ARRAY, BOOLEAN, INTEGER, NUMBER, OBJECT, SCHEMAS, STRING
+from controller.ocpp_schemas import ACTIONS, ARRAY, BOOLEAN, INTEGER, NUMBER, NODES, OBJECT, STRING
 
 FORMATION = "FormationViolation"
 PROTOCOL = "ProtocolError"
@@ -59,7 +59,7 @@ _ALL_INTEGRAL = 2.0 / _EPS
 
 def is_known(action):
     """True when `action` is an OCPP 1.6 action (core or security extension)."""
-    return action in SCHEMAS
+    return action in ACTIONS
 
 
 def validate(action, payload, response=False):
@@ -67,7 +67,9 @@ def validate(action, payload, response=False):
 
     Returns None if valid, else `(error_code, description)`. Raises KeyError for an unknown action.
     """
-    node = SCHEMAS[action][1 if response else 0]
+    if action not in ACTIONS:
+        raise KeyError(action)
+    node = NODES[ACTIONS.index(action)][1 if response else 0]
     if not isinstance(payload, dict):
         return (FORMATION, "payload: expected a JSON object")
     err = check(node, payload)

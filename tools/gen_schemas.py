@@ -128,37 +128,12 @@ def load_schemas(schema_dir):
     return actions
 
 
-class _Writer:
-    """Emits nested tuples as Python source, naming each tuple that occurs more than once."""
-
-    def __init__(self):
-        self.counts = {}
-        self.names = {}
-        self.lines = []
-
-    # Keyed by repr, not by value: 1, 1.0 and True are equal but must not be merged.
-    def count(self, value):
-        if isinstance(value, tuple) and value:
-            key = repr(value)
-            self.counts[key] = self.counts.get(key, 0) + 1
-            if self.counts[key] == 1:
-                for part in value:
-                    self.count(part)
-
-    def expr(self, value):
-        if not (isinstance(value, tuple) and value):
-            return repr(value)
-        key = repr(value)
-        if key in self.names:
-            return self.names[key]
-        inner = ", ".join(self.expr(part) for part in value)
-        text = "(" + inner + ("," if len(value) == 1 else "") + ")"
-        if self.counts[key] > 1:
-            name = "_" + str(len(self.names))
-            self.names[key] = name
-            self.lines.append(name + " = " + text)
-            return name
-        return text
+def _literal(value):
+    """Python source for a nested tuple of constants, written out in full: mpy-cross then stores the whole
+    table as one constant, which a frozen build keeps in flash (naming shared parts would build them in RAM)."""
+    if not (isinstance(value, tuple) and value):
+        return repr(value)
+    return "(" + ", ".join(_literal(part) for part in value) + ("," if len(value) == 1 else "") + ")"
 
 
 HEADER = '''\
@@ -166,8 +141,9 @@ HEADER = '''\
 # Do not edit by hand: run `python tools/gen_schemas.py` to regenerate.
 """Compact OCPP 1.6 payload schemas (core and security messages), walked by controller.validate.
 
-SCHEMAS maps each action to (request node, response node). ACTIONS is the set of every known
-OCPP 1.6 action name. A node is a tuple whose first item is its kind:
+ACTIONS is the sorted tuple of every known OCPP 1.6 action name; NODES[i] is (request node, response
+node) of ACTIONS[i]. Both are tuples of constants only, so a frozen firmware keeps them in flash, not in
+the heap (controller.validate finds an action by its index). A node is a tuple whose first item is its kind:
     (OBJECT, names, nodes, required, closed)   names/nodes are parallel tuples; closed: no other keys
     (ARRAY, item, min_items, max_items)        item is None when the items are unconstrained
     (STRING, max_length, enum, is_date_time)
@@ -175,7 +151,6 @@ OCPP 1.6 action name. A node is a tuple whose first item is its kind:
     (NUMBER, minimum, maximum, multiple_of, enum)
     (BOOLEAN,)
 Absent constraints are None; a STRING, INTEGER or NUMBER without any is just (KIND,).
-Repeated sub-tuples are shared through the _N names.
 """
 
 OBJECT = %d
@@ -195,20 +170,15 @@ def render(schema_dir=None):
         request, response = schemas[action]
         compiled.append((action, compile_schema(request, where=action),
                          compile_schema(response, where=action + "Response")))
-    writer = _Writer()
-    for _, request, response in compiled:
-        writer.count(request)
-        writer.count(response)
-    entries = []
-    for action, request, response in compiled:
-        entries.append("    %r: (%s,\n        %s)," % (action, writer.expr(request), writer.expr(response)))
-    out = [HEADER, "\n".join(writer.lines), "", "SCHEMAS = {"]
-    out.extend(entries)
-    out.append("}")
-    out.append("")
-    out.append("ACTIONS = {")
+    out = [HEADER, "ACTIONS = ("]
     out.extend("    %r," % action for action, _, _ in compiled)
-    out.append("}")
+    out.append(")")
+    out.append("")
+    out.append("NODES = (")
+    for action, request, response in compiled:
+        out.append("    # %s" % action)
+        out.append("    (%s,\n     %s)," % (_literal(request), _literal(response)))
+    out.append(")")
     return "\n".join(out) + "\n"
 
 

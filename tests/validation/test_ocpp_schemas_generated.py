@@ -27,7 +27,7 @@ def test_cli_check_and_help(tmp_path):
     out = tmp_path / "schemas.py"
     out.write_text("stale\n")
     result = subprocess.run(run + ["--check", "--output", str(out)], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 1 and "+SCHEMAS = {" in result.stdout
+    assert result.returncode == 1 and "+NODES = (" in result.stdout
     assert subprocess.run(run + ["--output", str(out)], cwd=ROOT, capture_output=True).returncode == 0
     with open(GENERATED, encoding="utf-8") as f:
         assert out.read_text() == f.read()

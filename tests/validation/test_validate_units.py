@@ -162,8 +162,9 @@ SECURITY = ["CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", 
 
 
 def test_actions_are_the_core_and_security_messages():
-    assert ocpp_schemas.ACTIONS == set(CORE + SECURITY)
-    assert set(ocpp_schemas.SCHEMAS) == ocpp_schemas.ACTIONS
+    assert set(ocpp_schemas.ACTIONS) == set(CORE + SECURITY)
+    assert list(ocpp_schemas.ACTIONS) == sorted(ocpp_schemas.ACTIONS)
+    assert len(ocpp_schemas.NODES) == len(ocpp_schemas.ACTIONS)
 
 
 def test_violation_order_is_structure_first_then_schema_order():
