@@ -13,9 +13,9 @@ Records ("k" is the kind):
     d  discarded: attempts exhausted, or dropped by the bound policy
     o  a transaction still open at the last compaction (what recovery needs to close it)
 A StartTransaction record also opens its transaction ("o" field) and a StopTransaction record ends it ("e"),
-in the same record, so no power cut can separate a message from the state it implies. A message record is fsynced before the message is first sent. Acknowledgements are written at once and made
-durable by `sync()` (group commit): a process kill loses none; a real power loss may repeat messages acknowledged
-in the last few milliseconds (see docs/transactions.md).
+in the same record, so no power cut can separate a message from the state it implies. A message record is fsynced before the message is first sent. Acknowledgements are appended at once and made
+durable by `sync()`, which the outbox calls at the end of the core step that received the answer, before any later
+frame leaves: neither a process kill nor a power cut repeats a message whose answer was received.
 """
 
 import json

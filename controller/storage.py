@@ -26,6 +26,23 @@ def _fsync(f):
             sync_all()
 
 
+def _sync_dir(path):
+    """fsync a directory, so a rename in it survives a power cut (CPython; MicroPython has no os.open)."""
+    opener = getattr(os, "open", None)
+    if opener is None:
+        return
+    try:
+        fd = opener(path, getattr(os, "O_RDONLY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class FileStorage:
     def __init__(self, root):
         self.root = root.rstrip("/")
@@ -50,6 +67,7 @@ class FileStorage:
             f.write(data)
             _fsync(f)
         os.rename(tmp, self._path(name))
+        _sync_dir(self.root)
 
     def write_atomic_chunks(self, name, chunks):
         """As write_atomic, from an iterable of byte strings; if it raises, the old file stays as it was."""
@@ -63,6 +81,7 @@ class FileStorage:
             self.remove(name + ".tmp")
             raise
         os.rename(tmp, self._path(name))
+        _sync_dir(self.root)
 
     def read_at(self, name, offset, length):
         """`length` bytes of `name` from `offset` (fewer at its end), or None when it does not exist."""

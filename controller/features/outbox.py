@@ -12,8 +12,6 @@ CSMS gave the StartTransaction before them, or -1 if it never gave one (errata 3
 from controller.feature import Feature
 from controller.journal import Journal
 
-SYNC_DELAY_MS = 20
-
 
 class Outbox(Feature):
     NAME = "outbox"
@@ -24,7 +22,6 @@ class Outbox(Feature):
         self.journal = Journal(station.store, max_pending=options.get("journal_max_messages", 20000),
                                compact_bytes=options.get("journal_compact_bytes", 1 << 20))
         self.in_flight = None
-        self.sync_at = None
         self.listeners = {}      # action -> [fn(entry, payload, now)] called when the CSMS confirms
 
     def on_confirmed(self, action, fn):
@@ -48,6 +45,11 @@ class Outbox(Feature):
     def flush(self, now):
         self.journal.sync()
 
+    def after_step(self, now):
+        # The acknowledgement rule: an answer's record is fsynced within the step that received it, before the
+        # next frame leaves (in the same fsync as the next message's record when that step journals one).
+        self.journal.sync()
+
     # ---- delivery --------------------------------------------------------------------------------------------
     def on_accepted(self, now):
         self.pump(now)
@@ -59,13 +61,10 @@ class Outbox(Feature):
         self.in_flight = None
 
     def tick(self, now):
-        if self.sync_at is not None and now >= self.sync_at:
-            self.journal.sync()
-            self.sync_at = None
         self.pump(now)
 
     def deadline(self):
-        best = self.sync_at
+        best = None
         head = self.journal.pending[0] if self.journal.pending else None
         if head is not None and self.in_flight is None and head.retry_at is not None and self.st.online:
             best = head.retry_at if best is None else min(best, head.retry_at)
@@ -95,13 +94,6 @@ class Outbox(Feature):
         self.in_flight = head
         st.call(head.action, payload, self._confirmed, self._failed, msg_id=msg_id, front=True)
 
-    def _mark_dirty(self, now):
-        if self.sync_at is None:
-            self.sync_at = now + SYNC_DELAY_MS
-        if self.journal.unsynced >= 100:
-            self.journal.sync()
-            self.sync_at = None
-
     def _confirmed(self, payload, now):
         entry = self.in_flight
         self.in_flight = None
@@ -109,7 +101,6 @@ class Outbox(Feature):
             return
         tx_id = payload.get("transactionId") if entry.action == "StartTransaction" else None
         self.journal.ack(entry, tx_id)
-        self._mark_dirty(now)
         for fn in self.listeners.get(entry.action, ()):
             fn(entry, payload, now)
         if not self.journal.pending:
@@ -125,7 +116,6 @@ class Outbox(Feature):
             entry.retry_at = None if code == "Disconnected" else now
             return
         self.journal.failed(entry)
-        self._mark_dirty(now)
         registry = self.st.config
         if entry.attempts >= registry.get("TransactionMessageAttempts"):
             self.st.log.error(entry.action + " " + entry.id + " discarded after " + str(entry.attempts) +

@@ -178,11 +178,14 @@ class StationRuntime:
 
     def _schedule_tick(self):
         """Wake the core at its next deadline (at least once a second); re-planned after every input."""
-        if self._tick_handle is not None:
-            self._tick_handle.cancel()
+        loop = asyncio.get_running_loop()
         deadline = self.station.next_deadline()
         delay = 1.0 if deadline is None else min(1.0, max(0.0, (deadline - now_ms()) / 1000))
-        self._tick_handle = asyncio.get_running_loop().call_later(delay, self._on_tick)
+        if self._tick_handle is not None:
+            if self._tick_handle.when() <= loop.time() + delay:
+                return      # an earlier tick stays: inputs more often than once a second must not starve it
+            self._tick_handle.cancel()
+        self._tick_handle = loop.call_later(delay, self._on_tick)
 
     def _on_tick(self):
         self._tick_handle = None
