@@ -17,9 +17,12 @@ from controller.features.status import Status
 from controller.features.local_list import LocalList
 from controller.features.remote_trigger import RemoteTrigger
 from controller.features.reservation import Reservation
+from controller.features.security_events import SecurityEvents
+from controller.features.security_profile import SecurityProfile
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
 DEFAULT_FEATURES += (LocalList,)
 DEFAULT_FEATURES += (RemoteTrigger,)
 DEFAULT_FEATURES += (Reservation,)
+DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)

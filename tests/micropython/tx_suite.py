@@ -12,6 +12,7 @@ from controller import log
 from tests.micropython import reservation_scenarios
 from tests.micropython import tx_scenarios
 from tests.micropython import lal_trigger_scenarios
+from tests.micropython import security_scenarios
 
 log.set_sink(lambda level, name, text: None, log.ERROR)   # the traffic log is noise here
 suite.imported()
@@ -21,6 +22,8 @@ for scenario in tx_scenarios.SCENARIOS:
 for scenario in lal_trigger_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in reservation_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in security_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 
 suite.finish()
