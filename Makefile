@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MPY_STAMP := tools/micropython/node_modules/.installed
 BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: demo test setup setup-micropython bench clean
+.PHONY: demo test setup setup-micropython micropython-unix bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,14 +31,18 @@ $(BROWSER_STAMP): $(STAMP)
 
 setup-micropython: $(MPY_STAMP)
 
+# the MicroPython 1.27 unix port (plain and with the board code frozen), cached in tools/micropython-unix/
+micropython-unix:
+	bash tools/micropython_unix.sh
+
 demo: $(STAMP)
 	$(BIN)/stationctl demo
 
-test: $(STAMP) $(MPY_STAMP) $(BROWSER_STAMP)
+test: $(STAMP) $(MPY_STAMP) $(BROWSER_STAMP) micropython-unix
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) tools/micropython/node_modules
+	rm -rf $(VENV) tools/micropython/node_modules tools/micropython-unix

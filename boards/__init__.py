@@ -12,7 +12,8 @@ CABLES = ("socket", "fixed")
 KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "gpio_chip", "rating", "buses", "reader", "connectors",
                 "measurands", "pins", "notes", "reservation")
 CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd",
-                    "watchdog")
+                    "watchdog", "phase_rotation")
+ROTATIONS = ("NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR")   # ConnectorPhaseRotation
 
 
 class BoardError(Exception):
@@ -77,6 +78,9 @@ def check(board, path="<board>"):
         if c.get("phases", rating["phases"]) not in (1, 3) or c.get("phases", 1) > rating["phases"]:
             _fail(path, where + ".phases", "must be 1 or 3 and not above rating.phases",
                   "give the connector's phase count")
+        if "phase_rotation" in c and c["phase_rotation"] not in ROTATIONS:
+            _fail(path, where + ".phase_rotation", "must be one of " + ", ".join(ROTATIONS),
+                  'give how the connector is wired, e.g. "RST", or leave the field out')
     measurands = board.get("measurands", ["Energy.Active.Import.Register"])
     if not isinstance(measurands, list) or "Energy.Active.Import.Register" not in measurands:
         _fail(path, "measurands", "must be a list that includes Energy.Active.Import.Register",

@@ -89,6 +89,7 @@ class Registry:
         self.values = {}      # canonical name -> typed value
         self.listeners = {}   # canonical name -> [fn(value)]
         self._saved = storage.load_doc(store, DOC, {})
+        self.unsaved = False  # a value set from inside the station that the storage refused: written by flush()
 
     def add(self, key):
         low = key.name.lower()
@@ -161,7 +162,7 @@ class Registry:
 
     def _store(self, key, value, keep_unsaved=False):
         """Set and persist. When the storage fails: False, and the old value kept unless `keep_unsaved` (then the
-        value holds until the next restart)."""
+        value holds, and `flush()` tries to write it again)."""
         old = self.values.get(key.name)
         if key.saver is not None:
             if not key.saver(value) and not keep_unsaved:
@@ -169,7 +170,10 @@ class Registry:
         elif key.persist:
             had = key.name in self._saved
             self._saved[key.name] = value
-            if not storage.try_save_doc(self.store, DOC, self._saved) and not keep_unsaved:
+            saved = storage.try_save_doc(self.store, DOC, self._saved)
+            if saved or keep_unsaved:
+                self.unsaved = not saved
+            if not saved and not keep_unsaved:
                 if had:
                     self._saved[key.name] = old
                 else:
@@ -193,6 +197,10 @@ class Registry:
         value = self._saved.pop(name)
         storage.try_save_doc(self.store, DOC, self._saved)
         return value
+
+    def flush(self):
+        if self.unsaved:
+            self.unsaved = not storage.try_save_doc(self.store, DOC, self._saved)
 
     def readable(self):
         """(key, text or None) for every key that GetConfiguration may disclose."""

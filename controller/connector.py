@@ -46,6 +46,7 @@ class Connector:
         self.id = cid
         self.availability = OPERATIVE
         self.scheduled = None          # availability to apply once the running transaction ends
+        self.maintenance = False       # a firmware install is waiting: Unavailable once free (not persisted)
         self.fault = None              # (errorCode, info) while faulted
         self.faults = {}               # source -> (errorCode, info): every fault still reported
         self.plugged = False            # an EV is connected
@@ -83,6 +84,8 @@ class Connector:
             return CHARGING
         if self.availability == INOPERATIVE or zero.availability == INOPERATIVE:
             return UNAVAILABLE
+        if self.maintenance and self.status != PREPARING:
+            return UNAVAILABLE          # Preparing may not go to Unavailable (4.9): it passes through Available
         if self.finishing:
             return FINISHING
         if self.reserved is not None and not self.preparing:

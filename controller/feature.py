@@ -36,3 +36,6 @@ class Feature:
     def deadline(self):
         """The next now_ms at which `tick` has something to do, or None."""
         return None
+
+    def flush(self, now):
+        """Write and fsync whatever this feature still holds unsaved (Station.flush: before a restart or a stop)."""

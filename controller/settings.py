@@ -6,6 +6,8 @@ field, what is wrong and how to fix it. Both targets read the same file.
 
 import json
 
+from controller.version import VERSION
+
 DEFAULTS = {
     "charge_point_id": None,
     "csms_url": None,
@@ -20,10 +22,13 @@ DEFAULTS = {
     "log_level": "info",
     "reconnect": {"min_s": 1, "max_s": 60},
     "dashboard": {"enabled": True, "bind": "127.0.0.1", "port": 8080, "password_hash": None},
+    "firmware": {"ca_file": None, "timeout_s": 60, "health_check_s": 300},
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-IDENTITY_DEFAULTS = {"vendor": "StationController", "model": "SC-Sim", "serial": None, "firmware_version": "0.1.0"}
+IDENTITY_DEFAULTS = {"vendor": "StationController", "model": "SC-Sim", "serial": None, "firmware_version": VERSION}
+# firmware_version defaults to the code's own (controller/version.py, `stationctl --version`); a test rig may set a
+# factory version, and an installed firmware image reports its own (docs/firmware.md)
 IDENTITY_LIMITS = {"vendor": 20, "model": 20, "serial": 25, "firmware_version": 50, "box_serial": 25,
                    "iccid": 20, "imsi": 20, "meter_type": 25, "meter_serial": 25}
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -129,7 +134,27 @@ def check(data, path="<settings>"):
             _fail(path, "reconnect." + field, "must be a positive number of seconds", "use e.g. 1 and 60")
         rc[field] = value
     out["dashboard"] = _dashboard(path, out)
+    out["firmware"] = _firmware(path, out)
     return out
+
+
+def _firmware(path, out):
+    """File transfers (firmware, diagnostics) and the health check after an install (docs/firmware.md)."""
+    given = _want(path, out, "firmware", (dict,), 'use an object such as {"timeout_s": 60}')
+    merged = {}
+    for field in DEFAULTS["firmware"]:
+        merged[field] = given.get(field, DEFAULTS["firmware"][field])
+    for field in given:
+        if field not in merged:
+            _fail(path, "firmware." + field, "is not a known firmware setting", "use " + ", ".join(sorted(merged)))
+    if merged["ca_file"] is not None and not isinstance(merged["ca_file"], str):
+        _fail(path, "firmware.ca_file", "must be a file path", "point it at the PEM file of the CAs that sign "
+              "your FTPS/HTTPS file servers, or leave it out for the system's CAs")
+    for field in ("timeout_s", "health_check_s"):
+        value = merged[field]
+        if value is True or value is False or not isinstance(value, (int, float)) or value <= 0:
+            _fail(path, "firmware." + field, "must be a positive number of seconds", "use e.g. 60 and 300")
+    return merged
 
 
 def _dashboard(path, out):

@@ -4,7 +4,7 @@ Inputs (each takes the caller's monotonic `now` in ms): `connected`, `disconnect
 `event(dict)`, `tick`. Outputs: `take_effects()` returns what the runtime must do, in order:
     ("send", text)            put this frame on the WebSocket
     ("hw", command_dict)      drive the hardware (contactor, lock, current limit...)
-    ("reset", "Soft"|"Hard")  restart the station (after the Reset answer was sent)
+    ("reset", "Soft"|"Hard")  restart the station (everything is already flushed: see `restart`)
     ("reconnect", reason)     close the WebSocket and connect again (new credentials)
 and `next_deadline()` says when `tick` is next due.
 """
@@ -53,6 +53,8 @@ class Station:
             self.feature[f.NAME] = f
             self.config.add_all(f.KEYS)
             self.rpc.handlers.update(f.actions())
+        # Features with an `after_step(now)` hook run it at the end of every input, once its frames are queued.
+        self.step_hooks = [f.after_step for f in self.features if getattr(f, "after_step", None) is not None]
         for f in self.features:
             f.start(now)
         self._pump(now)
@@ -143,6 +145,19 @@ class Station:
         if events is not None:
             events.raise_event(kind, tech_info, self.last_now if now is None else now)
 
+    def flush(self, now=None):
+        """Write and fsync everything still pending: journal acknowledgements, the authorization cache, the
+        meters' deferred readings, configuration. Called before every restart the station performs itself
+        (`restart`) and by the runtime when it is told to stop (SIGTERM)."""
+        for f in self.features:
+            f.flush(now)
+        self.config.flush()
+
+    def restart(self, kind, now):
+        """Restart the station ("Soft" or "Hard") once transactions are ended and their messages answered, after
+        a flush: the one way any feature restarts the station (see features/reset.py)."""
+        self.feature["reset"].restart(kind, now)
+
     def violation(self, text):
         self.violations.append(text)
         self.log.error("BUG: " + text)
@@ -163,6 +178,8 @@ class Station:
                 break
             self.last_call_sent = now
             self.effects.append(("send", text))
+        for fn in self.step_hooks:
+            fn(now)
 
     def _on_frame(self, direction, kind, action, msg_id, latency_ms, text):
         line = ARROWS.get(direction, direction) + " " + kind + " " + (action or "?") + " #" + str(msg_id)

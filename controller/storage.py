@@ -254,3 +254,10 @@ class DeferredWrite:
             self.due_at = None
             return True
         return False
+
+    def take_all(self):
+        """True once if a write is waiting, due or not (Station.flush, before a restart)."""
+        if self.due_at is None:
+            return False
+        self.due_at = None
+        return True

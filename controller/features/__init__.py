@@ -17,6 +17,9 @@ from controller.features.status import Status
 from controller.features.local_list import LocalList
 from controller.features.remote_trigger import RemoteTrigger
 from controller.features.reservation import Reservation
+from controller.features.phase_rotation import PhaseRotation
+from controller.features.firmware import Firmware
+from controller.features.diagnostics import Diagnostics
 from controller.features.security_events import SecurityEvents
 from controller.features.security_profile import SecurityProfile
 
@@ -25,4 +28,7 @@ DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Conne
 DEFAULT_FEATURES += (LocalList,)
 DEFAULT_FEATURES += (RemoteTrigger,)
 DEFAULT_FEATURES += (Reservation,)
+DEFAULT_FEATURES += (Firmware,)
+DEFAULT_FEATURES += (Diagnostics,)
+DEFAULT_FEATURES += (PhaseRotation,)
 DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)

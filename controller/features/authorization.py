@@ -76,6 +76,10 @@ class Authorization(Feature):
     def deadline(self):
         return self.unsaved.deadline()
 
+    def flush(self, now):
+        if self.unsaved.take_all():
+            storage.try_save_doc(self.st.store, CACHE_DOC, self.cache)
+
     def _evict(self):
         victim = None
         for key, entry in self.cache.items():
@@ -118,7 +122,7 @@ class Authorization(Feature):
             def answered(payload, when):
                 info = payload["idTagInfo"]
                 self.remember(id_tag, info, when)
-                done(info["status"] == "Accepted", info, when)
+                done(info["status"] == "Accepted", self._with_listed_parent(id_tag, info, when), when)
 
             def unanswered(code, description, when):
                 if code in ("Disconnected", "Timeout"):
@@ -129,6 +133,17 @@ class Authorization(Feature):
             st.call("Authorize", {"idTag": id_tag}, answered, unanswered)
             return
         self._offline(id_tag, local, now, done)
+
+    def _with_listed_parent(self, id_tag, info, now):
+        """The CSMS's IdTagInfo, with the local list's parentIdTag when the answer gives none (a reservation held
+        for that parent must still admit the tag)."""
+        local_list = self.st.feature.get("local_list")
+        listed = local_list.entry(id_tag, now) if local_list is not None and not info.get("parentIdTag") else None
+        if listed is None or not listed.get("parentIdTag"):
+            return info
+        out = dict(info)
+        out["parentIdTag"] = listed["parentIdTag"]
+        return out
 
     def _offline(self, id_tag, local, now, done):
         registry = self.st.config

@@ -227,6 +227,10 @@ class Metering(Feature):
     def on_accepted(self, now):
         self._plan_aligned(now)
 
+    def flush(self, now):
+        if self.unsaved.take_all():
+            self._save_offsets()
+
     def tick(self, now):
         if self.unsaved.take(now):
             self._save_offsets()

@@ -39,6 +39,15 @@ class Outbox(Feature):
     def backlog(self):
         return len(self.journal.pending)
 
+    def idle(self):
+        """Nothing in the journal can make progress now: all answered, or the station may not send."""
+        st = self.st
+        return (self.in_flight is None and not self.journal.pending) or not st.online or \
+            st.registration != "accepted"
+
+    def flush(self, now):
+        self.journal.sync()
+
     # ---- delivery --------------------------------------------------------------------------------------------
     def on_accepted(self, now):
         self.pump(now)

@@ -8,7 +8,9 @@ free connector is left for each connector-0 reservation; those last free connect
 
 A reservation ends when it expires, when it is cancelled, and when its connector (for connector 0: the station, or
 every connector) becomes Unavailable or Faulted. The reservations are one document written atomically through the
-storage port before ReserveNow is answered Accepted; a reservation that cannot be written is Rejected.
+storage port before ReserveNow or CancelReservation is answered Accepted; when the write fails (a storage fault)
+the answer is Rejected and the reservations stay as they were, in RAM and on disk alike. An ending the station
+cannot refuse (expiry, use by a transaction, Unavailable or Faulted) is written again every second until it sticks.
 
 What the board may say (board "reservation": {"supported": false, "connector_zero": false}): without
 reservations, ReserveNow and CancelReservation are answered Rejected and the profile is not listed; without
@@ -52,6 +54,7 @@ class Reservation(Feature):
         self.items = {}          # reservationId -> {"id", "c", "tag", "parent", "exp" (epoch ms)}
         self.holding = []        # connector ids held for connector-0 reservations at the last settle
         self.retry = False       # a connector waits one step in Available before it shows Reserved
+        self.unsaved = storage.DeferredWrite(1000)   # an ending that could not be written yet
 
     def actions(self):
         return {"ReserveNow": self.reserve_now, "CancelReservation": self.cancel_reservation}
@@ -64,12 +67,21 @@ class Reservation(Feature):
                 self.items[r["id"]] = r
 
     def _save(self):
-        try:
-            storage.save_doc(self.st.store, DOC, [self.items[k] for k in sorted(self.items)])
+        """Write the reservations; False when the storage failed (the caller then puts back what it changed).
+        An ending the station cannot refuse (expiry, a start, a fault) is written again later until it sticks."""
+        if storage.try_save_doc(self.st.store, DOC, [self.items[k] for k in sorted(self.items)]):
+            self.unsaved.due_at = None
             return True
-        except Exception as e:       # a storage fault must not take the station down
-            self.st.log.error("reservations not written: " + repr(e))
-            return False
+        self.st.log.error("reservations not written: the storage failed")
+        return False
+
+    def _save_or_retry(self, now):
+        if not self._save():
+            self.unsaved.touch(now)
+
+    def tick(self, now):
+        if self.unsaved.take(now):
+            self._save_or_retry(now)
 
     # ---- CSMS requests ---------------------------------------------------------------------------------------
     def reserve_now(self, payload, now):
@@ -103,7 +115,9 @@ class Reservation(Feature):
         if rid not in self.items:
             return {"status": REJECTED}
         r = self.items.pop(rid)
-        self._save()
+        if not self._save():
+            self.items[rid] = r                  # still on disk, so still here: it must not come back later
+            return {"status": REJECTED}
         self.st.log.info("reservation " + str(rid) + " on connector " + str(r["c"]) + " cancelled")
         return {"status": ACCEPTED}
 
@@ -170,7 +184,7 @@ class Reservation(Feature):
     def consume(self, rid, now):
         """The transaction that carries reservation `rid` has started: the reservation is over."""
         if self.items.pop(rid, None) is not None:
-            self._save()
+            self._save_or_retry(now)
             self.st.log.info("reservation " + str(rid) + " used by a transaction; it ends")
 
     # ---- ReserveNow answers ----------------------------------------------------------------------------------
@@ -226,7 +240,7 @@ class Reservation(Feature):
                 ended = True
                 self.st.log.info("reservation " + str(rid) + " on connector " + str(r["c"]) + " ended: " + why)
         if ended:
-            self._save()
+            self._save_or_retry(now)
         held, zs = self._zero_holds()
         self.holding = [c.id for c in held]
         self.retry = False
@@ -241,7 +255,7 @@ class Reservation(Feature):
     def deadline(self):
         if self.retry:
             return 0          # at once: the connector has just been derived Available
-        best = None
+        best = self.unsaved.deadline()
         for rid in self.items:
             due = self.items[rid]["exp"] - self.st.clock.offset
             if best is None or due < best:

@@ -83,7 +83,7 @@ class Transactions(Feature):
         zero = self.st.zero
         return (c is not None and c.id > 0 and c.fault is None and zero.fault is None and not c.lock_fault and
                 c.availability == conn.OPERATIVE and zero.availability == conn.OPERATIVE and
-                c.transaction is None and c.id not in self.recovered and c.scheduled is None)
+                c.transaction is None and c.id not in self.recovered and c.scheduled is None and not c.maintenance)
 
     def _by_ref(self, ref):
         for c in self.st.connectors:
@@ -395,7 +395,6 @@ class Transactions(Feature):
         for c in self.st.connectors[1:]:
             if c.transaction is not None:
                 self.stop(c, reason, now)
-        self._outbox().journal.sync()
 
     # ---- CSMS requests ---------------------------------------------------------------------------------------
     def remote_start(self, payload, now):
@@ -405,12 +404,12 @@ class Transactions(Feature):
         if cid == 0:
             return {"status": "Rejected"}
         id_tag = payload["idTag"]
-        known = self._auth().lookup(id_tag, now) or {}
-        c = self._pick(cid, id_tag, known.get("parentIdTag"))
+        parent = (self._auth().lookup(id_tag, now) or {}).get("parentIdTag")   # the list's, else the cache's
+        c = self._pick(cid, id_tag, parent)
         if c is None:
             return {"status": "Rejected"}
         c.finishing = False
-        c.pending = {"id_tag": id_tag, "parent": None, "remote": True, "movable": False,
+        c.pending = {"id_tag": id_tag, "parent": parent, "remote": True, "movable": False,
                      "expires": now + self.st.config.get("ConnectionTimeOut") * 1000}
         c.preparing = True
 
@@ -418,7 +417,7 @@ class Transactions(Feature):
             if c.pending is None or c.pending.get("id_tag") != id_tag:
                 return
             if not self.st.config.get("AuthorizeRemoteTxRequests"):
-                self._authorized(c, id_tag, {}, when, True)
+                self._authorized(c, id_tag, {"parentIdTag": parent} if parent else {}, when, True)
                 return
 
             def decided(ok, info, at):

@@ -2,6 +2,9 @@
 
 `StationProcess(workdir, csms_url, **settings)` writes a settings file, runs `python -m controller.runtime.cli
 run` on it, and talks to the simulator's control API on a port it picked. `kill()` is a power cut (SIGKILL).
+`extra_env` and `extra_args` go to the child (e.g. NOTIFY_SOCKET, `--log-format json`); with `stdout_file=True`
+the child writes its output straight into station.log instead of a pipe (so a test can name that file in
+JOURNAL_STREAM).
 """
 
 import asyncio
@@ -21,10 +24,14 @@ def free_port():
 
 
 class StationProcess:
-    def __init__(self, workdir, csms_url, cp_id="CP1", echo=None, **settings):
+    def __init__(self, workdir, csms_url, cp_id="CP1", echo=None, extra_env=None, extra_args=(), stdout_file=False,
+                 **settings):
         self.workdir = str(workdir)
         self.cp_id = cp_id
         self.echo = echo                 # fn(line) to show the station's log live, or None
+        self.extra_env = extra_env or {}
+        self.extra_args = list(extra_args)
+        self.stdout_file = stdout_file
         self.api_port = free_port()
         self.settings = {"charge_point_id": cp_id, "csms_url": csms_url,
                          "data_dir": os.path.join(self.workdir, "data"), "sim_api_port": self.api_port,
@@ -39,10 +46,16 @@ class StationProcess:
         with open(self.config_path, "w") as f:
             json.dump(self.settings, f)
         env = dict(os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1")
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "controller.runtime.cli", "run", "--config", self.config_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=ROOT, env=env)
-        self._pump = asyncio.ensure_future(self._copy_output(self.proc.stdout))
+        env.update(self.extra_env)
+        argv = [sys.executable, "-m", "controller.runtime.cli", "run", "--config", self.config_path] + self.extra_args
+        if self.stdout_file:
+            with open(self.log_path, "ab") as out:
+                self.proc = await asyncio.create_subprocess_exec(*argv, stdout=out, stderr=asyncio.subprocess.STDOUT,
+                                                                 cwd=ROOT, env=env)
+        else:
+            self.proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
+                                                             stderr=asyncio.subprocess.STDOUT, cwd=ROOT, env=env)
+            self._pump = asyncio.ensure_future(self._copy_output(self.proc.stdout))
         return await self.wait_api()
 
     async def _copy_output(self, stream):

@@ -5,6 +5,10 @@
     stationctl csms ...                 the bench CSMS on its own (docs/bench-csms.md)
     stationctl fleet --csms URL --count N ...   many simulated stations for CSMS load tests (docs/fleet.md)
     stationctl dashboard-password       the password hash for a dashboard served beyond loopback (docs/dashboard.md)
+    stationctl firmware-pack SRC --version V -o IMAGE   build a firmware image (docs/firmware.md)
+    stationctl diag-bundle --config FILE -o OUT         the diagnostics bundle of a station (docs/firmware.md)
+    stationctl install-service [--dry-run] ...   the systemd service (docs/deploy-raspberry-pi.md)
+    stationctl --version                the firmware version (also the BootNotification's firmwareVersion)
     stationctl rfid-scan|meter-read|relay-test|pilot-watch|bus-scan ...   technician tools (docs/hardware.md)
 """
 
@@ -14,7 +18,8 @@ import importlib
 import os
 import signal
 import sys
-import time
+
+from controller.version import VERSION
 
 TOOLS = {
     "rfid-scan": "tools.rfid_scan",
@@ -23,20 +28,6 @@ TOOLS = {
     "pilot-watch": "tools.pilot_watch",
     "bus-scan": "tools.bus_scan",
 }
-
-
-def install_log_sink(level_name="info"):
-    from controller import log
-
-    levels = {"debug": log.DEBUG, "info": log.INFO, "warning": log.WARNING, "error": log.ERROR}
-
-    def sink(level, name, text):
-        t = time.time()
-        stamp = time.strftime("%H:%M:%S", time.localtime(t)) + ".%03d" % int(t * 1000 % 1000)
-        sys.stdout.write(stamp + " " + log._NAMES.get(level, "?").ljust(5) + " " + name.ljust(8) + " " + text + "\n")
-        sys.stdout.flush()
-
-    log.set_sink(sink, levels[level_name])
 
 
 def cmd_run(args):
@@ -49,7 +40,10 @@ def cmd_run(args):
     except (settings_mod.SettingsError, boards.BoardError) as e:
         sys.stderr.write("stationctl: cannot start: " + str(e) + "\n")
         return 2
-    install_log_sink(settings["log_level"])
+    from controller.runtime import log_output
+    log_output.install(settings["log_level"], args.log_format)
+    from controller.runtime import logfile_cpython
+    logfile_cpython.tee(settings["data_dir"])
     if args.sim_api_port is not None:
         settings["sim_api_port"] = args.sim_api_port
     restart = [sys.executable, "-m", "controller.runtime.cli"] + sys.argv[1:]
@@ -143,6 +137,16 @@ def cmd_dashboard_password(argv):
     return dashboard_auth.main(argv)
 
 
+def cmd_firmware_pack(argv):
+    from controller.runtime import firmware_pack
+    return firmware_pack.main(argv)
+
+
+def cmd_diag_bundle(argv):
+    from controller.runtime import diag_bundle_cpython
+    return diag_bundle_cpython.main(argv)
+
+
 def cmd_tool(name, argv):
     module = importlib.import_module(TOOLS[name])
     return module.main(argv)
@@ -156,9 +160,14 @@ def demo_scenarios():
 def build_parser():
     parser = argparse.ArgumentParser(prog="stationctl", description="Station Controller: OCPP 1.6-J charging "
                                      "station firmware. See README.md.")
+    parser.add_argument("--version", action="version", version="stationctl " + VERSION,
+                        help="print the firmware version (the BootNotification's firmwareVersion) and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run the station with a settings file")
     run.add_argument("--config", required=True, help="settings file (JSON, see docs/configuration.md)")
+    run.add_argument("--log-format", choices=("text", "json"), default="text",
+                     help="text (the default; with syslog priority prefixes when stdout is the systemd journal) or "
+                     "json, one object per line for log shippers")
     run.add_argument("--sim-api-port", type=int, default=None,
                      help="control API port for the desktop-sim board (0 = pick a free one)")
     demo = sub.add_parser("demo", help="bench CSMS + simulated station + a scripted charging session")
@@ -175,6 +184,12 @@ def build_parser():
                    add_help=False)
     sub.add_parser("dashboard-password", help="make the password hash for a dashboard served beyond loopback "
                    "(pass --help after it)", add_help=False)
+    sub.add_parser("firmware-pack", help="build a firmware image from a source tree (pass --help after it)",
+                   add_help=False)
+    sub.add_parser("diag-bundle", help="make a diagnostics bundle from a station's data folder (pass --help "
+                   "after it)", add_help=False)
+    sub.add_parser("install-service", help="install the station as a systemd service: user, /etc/station, "
+                   "/var/lib/station, the unit (pass --help after it; --dry-run shows it all)", add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help="technician tool (pass --help after it for its options)", add_help=False)
     return parser
@@ -188,8 +203,15 @@ def main(argv=None):
         return cmd_fleet(argv[1:])
     if argv and argv[0] == "dashboard-password":
         return cmd_dashboard_password(argv[1:])
+    if argv and argv[0] == "firmware-pack":
+        return cmd_firmware_pack(argv[1:])
+    if argv and argv[0] == "diag-bundle":
+        return cmd_diag_bundle(argv[1:])
     if argv and argv[0] in TOOLS:
         return cmd_tool(argv[0], argv[1:])
+    if argv and argv[0] == "install-service":
+        from controller.runtime import install_service
+        return install_service.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "run":

@@ -3,7 +3,8 @@ effects. This and its siblings in controller/runtime/ are the only asyncio code.
 
 One connection at a time, client role, subprotocol ocpp1.6, URL `<csms>/<chargePointId>`. Reconnects with
 exponential back-off and full jitter; WebSocket pings per WebSocketPingInterval with a pong deadline; a Reset
-re-executes the process so the station really restarts.
+re-executes the process so the station really restarts. Every way out of the process (a restart, SIGTERM or
+SIGINT, a stop after an error) first calls `Station.flush()`, so no acknowledgement or deferred write is lost.
 """
 
 import asyncio
@@ -18,6 +19,8 @@ from websockets.asyncio.client import connect
 
 from controller import log
 from controller.runtime import cpython_security as security
+from controller.runtime import systemd_notify
+from controller.runtime.files_cpython import KINDS as FILE_EFFECTS, FileEffects
 from controller.journal import NAME as JOURNAL_FILE
 from controller.station import Station
 from controller.storage import FaultyStorage, FileStorage
@@ -41,13 +44,15 @@ class StationRuntime:
         os.makedirs(settings["data_dir"], exist_ok=True)
         # FaultyStorage: the control API's storage fault makes the core's document writes fail (never the journal's).
         self.store = FaultyStorage(FileStorage(settings["data_dir"]), spared=(JOURNAL_FILE,))
-        self.station = Station(settings["identity"], board, self.store, now=now_ms(),
-                               wall_ms=time.time_ns() // 1000000,
-                               options={"security_profile": settings["security_profile"],
-                                        "authorization_key": settings["authorization_key"],
-                                        "tls_root": bool(settings["tls"].get("ca_file")),
-                                        "tls_client": bool(settings["tls"].get("client_cert")),
-                                        "await_hardware": True})
+        self.files = FileEffects(settings, self)
+        options = {"security_profile": settings["security_profile"],
+                   "authorization_key": settings["authorization_key"],
+                   "tls_root": bool(settings["tls"].get("ca_file")),
+                   "tls_client": bool(settings["tls"].get("client_cert")), "await_hardware": True}
+        options.update(self.files.boot_options())
+        identity = dict(settings["identity"], firmware_version=options["firmware_boot"]["version"])
+        self.station = Station(identity, board, self.store, now=now_ms(), wall_ms=time.time_ns() // 1000000,
+                               options=options)
         self.ws = None
         self.outbox = None
         self.network_up = True
@@ -62,6 +67,8 @@ class StationRuntime:
         self.stopped = asyncio.Event()
         self.attempt = 0
         self.resetting = False
+        self.poll_done_ms = None        # when the last hardware poll completed (the systemd watchdog's progress)
+        self.supervisor = systemd_notify.Supervisor.from_env(self)   # None when not run by systemd
 
     # ---- effects ---------------------------------------------------------------------------------------------
     def attach_hardware(self, hardware):
@@ -91,6 +98,8 @@ class StationRuntime:
                     hardware_touched = True
             elif kind == "reset":
                 asyncio.get_running_loop().create_task(self._restart(effect[1]))
+            elif kind in FILE_EFFECTS:
+                self.files.apply(effect)
             elif kind == "reconnect":
                 self.log.info("reconnecting: " + effect[1])
                 if self.ws is not None:
@@ -126,6 +135,9 @@ class StationRuntime:
         if self.restart_argv is None:
             self.stopped.set()
             return
+        self.station.flush(now_ms())     # answers that came while the link closed
+        if self.supervisor is not None:
+            self.supervisor.restarting(kind)
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(self.restart_argv[0], self.restart_argv)
@@ -154,9 +166,13 @@ class StationRuntime:
     # ---- loops -----------------------------------------------------------------------------------------------
     async def run(self):
         loops = [asyncio.ensure_future(self._connection_loop()), asyncio.ensure_future(self._hardware_loop())]
+        if self.supervisor is not None:
+            loops.append(asyncio.ensure_future(self.supervisor.run()))
         self._schedule_tick()
         try:
             await self.stopped.wait()
+            if self.supervisor is not None:
+                self.supervisor.stopping()
             if self.ws is not None:
                 try:
                     await asyncio.wait_for(self.ws.close(1001, "station shutting down"), 1)
@@ -168,6 +184,8 @@ class StationRuntime:
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
+            # SIGTERM, SIGINT, or a stop after an error: nothing pending stays unwritten (issue 15).
+            self.station.flush(now_ms())
 
     def _schedule_tick(self):
         """Wake the core at its next deadline (at least once a second); re-planned after every input."""
@@ -184,14 +202,14 @@ class StationRuntime:
 
     async def _hardware_loop(self):
         await self.hardware_ready.wait()
-        blocking = getattr(self.hardware, "blocking", False)
         while True:
             self.hardware_wake.clear()
             now = now_ms()
-            if blocking:
+            if getattr(self.hardware, "blocking", False):
                 events = await asyncio.to_thread(self.hardware.poll, now)
             else:
                 events = self.hardware.poll(now)
+            self.poll_done_ms = now_ms()
             for event in events:
                 self.station.event(event, now_ms())
             if not self.station.hardware_known:

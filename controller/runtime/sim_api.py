@@ -15,6 +15,7 @@
                         drivers must notice it; /clear-fault repairs the connector's devices)
     POST /storage-fault {"fails": true}        (the station's document writes fail until {"fails": false})
     POST /unlock-fault {"connector": 1, "fails": true}   (the next unlock of that connector's cable fails)
+    POST /freeze-poll {"seconds": 5}           (the next hardware poll hangs that long inside the driver call)
 
 Every answer is a JSON object; errors are HTTP 400 with {"error": "..."}. See docs/control-api.md.
 """
@@ -58,6 +59,7 @@ class ControlApi:
             "/device-fault": lambda b: self._device_fault(_int(b, "connector"), _str(b, "kind")),
             "/storage-fault": lambda b: setattr(self.runtime.store, "fails", bool(b.get("fails"))),
             "/unlock-fault": lambda b: w.set_unlock_fails(_int(b, "connector"), bool(b.get("fails"))),
+            "/freeze-poll": lambda b: w.freeze_poll(_seconds(b, "seconds")),
         }
 
     def _device_fault(self, cid, kind):
@@ -109,6 +111,13 @@ def _int(body, field):
     value = body.get(field)
     if value is True or value is False or not isinstance(value, int):
         raise ValueError(field + " must be an integer")
+    return value
+
+
+def _seconds(body, field):
+    value = body.get(field)
+    if value is True or value is False or not isinstance(value, (int, float)) or not 0 < value <= 600:
+        raise ValueError(field + " must be a number of seconds above 0, at most 600")
     return value
 
 

@@ -5,11 +5,12 @@ device block - an EV on each pilot PWM, read back through an ADS1115 (or a fast 
 PP resistor of the cable; contactor, cable lock and RCD modules on their pins; an SDM630 / SDM120 / ABB B23 per
 meter block on its RS-485 line; a PN532 (or RDM6300) on the reader's serial line - and builds the station's real
 drivers on them with drivers/station_hardware.py. It is itself the runtime's hardware object (`poll`, `apply`,
-`state`, `blocking = False`) and offers the methods the control API (controller/runtime/sim_api.py) calls:
+`state`, and `blocking`: false unless a frozen poll is pending) and offers the methods the control API
+(controller/runtime/sim_api.py) calls:
 
     plug(cid, ev_max_amps=None), unplug(cid, side="both"), suspend(cid, suspended), present_tag(id_tag, cid=None),
     inject_fault(cid, error_code, info=None), clear_fault(cid), set_lock_fails(cid, fails), warn_power_loss(),
-    set_unlock_fails(cid, fails)
+    set_unlock_fails(cid, fails), freeze_poll(seconds)
 
 and faults that come out of the real drivers: weld(cid), jam_lock(cid, direction="both"), rcd_trip(cid),
 meter_offline(cid, offline=True), reader_dead(dead=True), ev_diode(cid, "shorted"|"missing"|"open"|"ok"),
@@ -31,6 +32,7 @@ energy, so a restart or a SIGKILL finds the EV where it was.
 """
 
 import json
+import time
 
 from drivers.hal.clock import FakeClock
 from drivers.hal.emulated import EmulatedAdc, EmulatedHal, EmulatedI2C, EmulatedPwm, EmulatedSerial
@@ -149,10 +151,9 @@ class _Station:
 
 
 class DesktopRig:
-    blocking = False
-
     def __init__(self, board, store, now=0):
         self.board = board
+        self._freeze_s = 0          # the control API's frozen poll: the next poll hangs this long
         self.store = store
         self.clock = FakeClock(now)
         self.world = FakeClock(now)
@@ -327,6 +328,16 @@ class DesktopRig:
         self.station(cid).ev.short_cp(ohms)
 
     # ---- the hardware seam -----------------------------------------------------------------------------------------
+    @property
+    def blocking(self):
+        # the emulators answer at once, so the runtime polls on its loop; a frozen poll goes to the runtime's poll
+        # thread, as a board's blocking HAL does, so the event loop keeps running while the poll hangs
+        return self._freeze_s > 0
+
+    def freeze_poll(self, seconds):
+        """The next poll hangs for `seconds` inside the driver call, then returns nothing (a driver stuck)."""
+        self._freeze_s = seconds
+
     def apply(self, cmd):
         cid = cmd.get("connector")
         if cmd.get("cmd") == "lock" and cmd.get("locked") is False and self._unlock_fails.get(cid):
@@ -337,6 +348,11 @@ class DesktopRig:
         self.hardware.apply(cmd)
 
     def poll(self, now=None):
+        if self._freeze_s > 0:
+            seconds = self._freeze_s
+            self._freeze_s = 0
+            time.sleep(seconds)
+            return []
         if now is not None and now > self._now:
             # the drivers' clock keeps up with `now`; when their waits put it ahead, it still runs at half speed
             step = max(now - self.clock.ticks_ms(), (now - self._now) // 2)

@@ -6,11 +6,8 @@ flags any CALL sent while the registration is Pending that was not asked for wit
 """
 
 from tests.conformance.test_core_transactions import ready, status, until
+from tests.micropython.lal_trigger_scenarios import entry
 from tests.station_process import run, station_env
-
-
-def entry(tag, status_="Accepted"):
-    return {"idTag": tag, "idTagInfo": {"status": status_}}
 
 
 async def send_list(csms, version, entries=None, kind="Full"):

@@ -4,12 +4,14 @@ The station runs as its own process on the desktop-sim board (connector 1 a sock
 the tests play the driver and the EV through the control API and the CSMS through the bench CSMS.
 """
 
+import asyncio
 import json
 import os
 import time
 
 from controller.clock import format_iso
 from tests.conformance.test_core_transactions import ready, status
+from tests.micropython.lal_trigger_scenarios import entry
 from tests.station_process import run, station_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -65,6 +67,11 @@ async def answer_while_faulted(csms, station, connector):
 async def starts_without_reservation(csms, mark, tag):
     start = await started(csms, mark)
     assert start["idTag"] == tag and "reservationId" not in start
+
+
+def statuses_since(csms, mark):
+    return [(e["payload"]["connectorId"], e["payload"]["status"]) for e in csms.ledger[mark:]
+            if e["dir"] == "in" and e["kind"] == "CALL" and e["action"] == "StatusNotification"]
 
 
 def board_file(tmp_path, reservation):
@@ -245,4 +252,84 @@ def test_reservation_survives_a_power_cut(tmp_path):
             await station.post("/tag", id_tag="TAG1", connector=1)
             start = await started(csms, mark)
             assert start["reservationId"] == 9
+    run(body())
+
+
+def test_tc_053_x_res_01_reserved_connector_used_via_parent_id_tag(tmp_path):
+    async def body():
+        async with station_env(tmp_path) as (csms, station):
+            csms.id_tags["TAG2"] = {"status": "Accepted", "parentIdTag": "FLEET"}
+            csms.id_tags["TAG3"] = {"status": "Accepted", "parentIdTag": "ELSEWHERE"}
+            await ready(csms)
+            await inoperative(csms, 2)
+            mark = await reserved(csms, 1, tag="TAG1", rid=53, parent="FLEET")
+            await station.post("/tag", id_tag="TAG3", connector=1)              # X-RES-01: another parent
+            await csms.wait_for("Authorize", lambda p: p["idTag"] == "TAG3", after=mark)
+            await station.post("/tag", id_tag="TAG2", connector=1)
+            await status(csms, 1, "Preparing", after=mark)
+            await station.post("/plug", connector=1)
+            start = await started(csms, mark)
+            assert start["idTag"] == "TAG2" and start["reservationId"] == 53
+            assert len(csms.received("StartTransaction")) == 1
+    run(body())
+
+
+def test_x_res_05_fault_ends_the_reservation(tmp_path):
+    async def body():
+        async with station_env(tmp_path) as (csms, station):
+            await ready(csms)
+            mark = await reserved(csms, 1, rid=55)
+            await station.post("/fault", connector=1, error_code="OtherError", info="test")
+            await status(csms, 1, "Faulted", after=mark)
+            assert await cancel(csms, 55) == "Rejected", "the fault ended it"
+            await station.post("/clear-fault", connector=1)
+            await status(csms, 1, "Available", after=mark)
+            await station.post("/plug", connector=1)
+            await station.post("/tag", id_tag="OTHER", connector=1)
+            await starts_without_reservation(csms, mark, "OTHER")
+    run(body())
+
+
+def test_tc_053_remote_start_with_the_parent_from_the_local_list(tmp_path):
+    async def body():
+        async with station_env(tmp_path) as (csms, station):
+            await ready(csms)
+            listed = [entry("TAG2", parentIdTag="FLEET"), entry("TAG3", parentIdTag="OTHER")]
+            assert (await csms.call("CP1", "SendLocalList", {"listVersion": 1, "updateType": "Full",
+                                                             "localAuthorizationList": listed}))["status"] == "Accepted"
+            csms.id_tags["TAG2"] = {"status": "Accepted"}                       # the CSMS's answer names no parent
+            mark = await reserved(csms, 1, tag="TAG1", rid=56, parent="FLEET")
+            await station.post("/plug", connector=1)
+            assert await csms.remote_start("CP1", "TAG3", 1) == "Rejected"
+            assert await csms.remote_start("CP1", "TAG2", 1) == "Accepted"
+            start = await started(csms, mark)
+            assert start["idTag"] == "TAG2" and start["reservationId"] == 56
+            assert await cancel(csms, 56) == "Rejected", "used up by the start"
+    run(body())
+
+
+def test_reservation_storage_fault_rejects_and_keeps_the_old_state(tmp_path):
+    async def body():
+        async with station_env(tmp_path) as (csms, station):
+            await ready(csms)
+            mark = await reserved(csms, 1, rid=31)
+            await station.post("/storage-fault", fails=True)
+            assert await reserve(csms, 2, rid=32) == "Rejected", "a reservation that cannot be written"
+            assert await reserve(csms, 1, tag="TAG2", rid=31) == "Rejected", "nor its replacement"
+            assert await cancel(csms, 31) == "Rejected", "nor a cancel"
+            await asyncio.sleep(0.3)
+            assert statuses_since(csms, mark) == [(1, "Reserved")], "nothing changed"
+            await station.post("/storage-fault", fails=False)
+            await station.kill()                                                 # the disk says the same
+            mark = csms.mark()
+            await station.start()
+            await status(csms, 1, "Reserved", after=mark, timeout=10)
+            assert await cancel(csms, 31) == "Accepted"
+            await status(csms, 1, "Available", after=mark)
+            await station.kill()
+            mark = csms.mark()
+            await station.start()
+            await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 2, after=mark, timeout=10)
+            assert await cancel(csms, 31) == "Rejected", "a cancelled reservation never comes back"
+            assert (1, "Reserved") not in statuses_since(csms, mark)
     run(body())

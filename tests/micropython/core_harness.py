@@ -42,6 +42,7 @@ class Bench:
         self.id_tags = {}                    # idTag -> IdTagInfo the scripted CSMS gives (default Accepted)
         self.next_tx_id = 100
         self.hw = []
+        self.other = []                      # every other effect (download, install, upload...), in order
         self.lock_fails = False
         self.csms_ids = 0
         self.last_id = None
@@ -81,6 +82,8 @@ class Bench:
                 if effect[0] == "hw":
                     self.hw.append(effect[1])
                     self.lock_reply(effect[1])
+                if effect[0] not in ("send", "hw", "reset"):
+                    self.other.append(effect)
                 if effect[0] != "send":
                     continue
                 frame = json.loads(effect[1])

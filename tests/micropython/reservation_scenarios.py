@@ -4,7 +4,7 @@ After the OCTT cases TC_046 ... TC_053 and the X-RES checks of reference/ocpp16-
 in the names. The bench board has connector 1 (socket) and connector 2 (fixed cable).
 """
 
-from controller.storage import MemoryStorage
+from controller.storage import FaultyStorage, MemoryStorage
 from tests.micropython.core_harness import BOARD, EPOCH_2026, expect, iso
 from tests.micropython.tx_scenarios import booted
 
@@ -332,6 +332,54 @@ def reservations_survive_a_power_cut():
     clean(b)
 
 
+def storage_fault_keeps_the_old_reservations():
+    """ReserveNow and CancelReservation that cannot be written are Rejected and change nothing, in RAM or on disk:
+    a cancelled reservation never comes back after a restart."""
+    store = FaultyStorage(MemoryStorage(), spared=("journal.log",))
+    b = booted(store=store)
+    expect(reserve(b, 1, rid=31) == "Accepted", "Accepted while the storage works")
+    store.fails = True
+    expect(reserve(b, 2, rid=32) == "Rejected", "a new reservation that cannot be written")
+    expect(reserve(b, 1, tag="TAG2", rid=31) == "Rejected", "a replacement that cannot be written")
+    expect(cancel(b, 31) == "Rejected", "a cancel that cannot be written")
+    expect(status_of(b, 1) == "Reserved" and status_of(b, 2) == "Available", "the old state stands")
+    b.plug(1)
+    only_the_reserving_tag_starts(b, 1, "TAG2", 31)       # the old reservation, not the rejected replacement
+    store.fails = False
+    b.advance(5000)                                       # the used-up reservation is written when it can be
+    b.restart()
+    b.connect()
+    expect(cancel(b, 31) == "Rejected", "used up by the start, on disk too, once the storage works again")
+    expect(reserve(b, 2, rid=33) == "Accepted" and cancel(b, 33) == "Accepted", "reserve and cancel")
+    b.restart()
+    b.connect()
+    expect(cancel(b, 33) == "Rejected" and status_of(b, 2) == "Available", "a cancelled reservation stays gone")
+    clean(b)
+
+
+def remote_start_uses_the_parent_from_the_list():
+    """A tag sharing the reserving tag's parentIdTag may start remotely on the reserved connector, with the
+    reservationId, when only the local list knows that parent (no Authorize, or a CSMS answer without it)."""
+    from tests.micropython.lal_trigger_scenarios import entry, send_list
+    for authorize_remote in ("false", "true"):
+        b = booted()
+        answer(b, "ChangeConfiguration", {"key": "AuthorizeRemoteTxRequests", "value": authorize_remote})
+        b.id_tags["TAG2"] = {"status": "Accepted"}
+        expect(send_list(b, 1, [entry("TAG2", parentIdTag="FLEET"), entry("TAG3", parentIdTag="OTHER")]) ==
+               "Accepted", "list")
+        expect(reserve(b, 1, tag="TAG1", rid=54, parent="FLEET") == "Accepted", "reserved")
+        b.plug(1)
+        mark = b.mark()
+        expect(answer(b, "RemoteStartTransaction", {"connectorId": 1, "idTag": "TAG3"}) == "Rejected",
+               "another parent is refused")
+        expect(answer(b, "RemoteStartTransaction", {"connectorId": 1, "idTag": "TAG2"}) == "Accepted",
+               "the same parent, from the list (AuthorizeRemoteTxRequests " + authorize_remote + ")")
+        start = last_start(b, mark)
+        expect(start["idTag"] == "TAG2" and start.get("reservationId") == 54, repr(start))
+        expect(cancel(b, 54) == "Rejected", "the start used the reservation up")
+        clean(b)
+
+
 SCENARIOS = [
     tc_046_1_reserve_connector_local_start, tc_046_2_reserve_connector_remote_start, tc_047_reservation_expires,
     tc_048_1_2_3_reserve_connector_faulted_occupied_unavailable, tc_048_4_tc_050_4_reservation_not_supported,
@@ -342,4 +390,5 @@ SCENARIOS = [
     x_res_05_unavailable_or_fault_ends_the_reservation, tag_without_connector_goes_to_its_reservation,
     reserved_user_lapses_then_reserved_again,
     bad_reservations_are_refused, storage_fault_rejects_the_reservation, reservations_survive_a_power_cut,
+    storage_fault_keeps_the_old_reservations, remote_start_uses_the_parent_from_the_list,
 ]

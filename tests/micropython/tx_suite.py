@@ -12,6 +12,8 @@ from controller import log
 from tests.micropython import reservation_scenarios
 from tests.micropython import tx_scenarios
 from tests.micropython import lal_trigger_scenarios
+from tests.micropython import profiles_together_scenarios
+from tests.micropython import firmware_scenarios
 from tests.micropython import security_scenarios
 
 log.set_sink(lambda level, name, text: None, log.ERROR)   # the traffic log is noise here
@@ -22,6 +24,10 @@ for scenario in tx_scenarios.SCENARIOS:
 for scenario in lal_trigger_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in reservation_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in profiles_together_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in firmware_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in security_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)

@@ -1,0 +1,10 @@
+"""The Firmware Management scenarios under pytest (tx_suite.py runs them on MicroPython)."""
+
+import pytest
+
+from tests.micropython.firmware_scenarios import SCENARIOS
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
+def test_firmware_scenario(scenario):
+    scenario()
