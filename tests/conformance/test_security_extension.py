@@ -232,6 +232,7 @@ def test_x_sec_14_startup_and_reset_events_delivered(tmp_path):
             with open(os.path.join(station.settings["data_dir"], "security.log")) as f:
                 log = f.read()
             assert "StartupOfTheDevice" in log and "ResetOrReboot" in log
+            await station.wait_api()          # the restarted process serves its control API again
     run(body())
 
 
