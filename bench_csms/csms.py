@@ -73,11 +73,15 @@ class _Session:
 class BenchCSMS(DefaultAnswers):
     """OCPP 1.6-J test central system. See docs/bench-csms.md."""
 
-    def __init__(self, host="127.0.0.1", port=0, ssl_context=None, basic_auth=None, require_subprotocol=True):
+    def __init__(self, host="127.0.0.1", port=0, ssl_context=None, basic_auth=None, require_subprotocol=True,
+                 tls_listener=None):
         super().__init__()
         self.host = host
         self._port = port
         self.ssl_context = ssl_context
+        # A second, TLS listener beside a plain one (`tls_url`): a station raising its security profile moves to it.
+        self.tls_listener = tls_listener
+        self._tls_server = None
         # {cp_id: password bytes}: security profile 1/2 Basic auth; None accepts any (or no) credentials.
         self.basic_auth = basic_auth
         self.require_subprotocol = require_subprotocol
@@ -110,6 +114,11 @@ class BenchCSMS(DefaultAnswers):
             process_request=self._process_request, select_subprotocol=self._select_subprotocol,
         )
         self._port = self._server.sockets[0].getsockname()[1]
+        if self.tls_listener is not None:
+            self._tls_server = await serve(
+                self._handler, self.host, 0, ssl=self.tls_listener,
+                process_request=self._process_request, select_subprotocol=self._select_subprotocol,
+            )
         log.info("bench CSMS listening on %s/<chargePointId>", self.url)
         return self
 
@@ -120,9 +129,12 @@ class BenchCSMS(DefaultAnswers):
         if abort:
             for session in list(self._sessions.values()):
                 session.ws.transport.abort()
-        self._server.close()
-        await self._server.wait_closed()
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                server.close()
+                await server.wait_closed()
         self._server = None
+        self._tls_server = None
         log.info("bench CSMS stopped")
 
     async def __aenter__(self):
@@ -139,6 +151,13 @@ class BenchCSMS(DefaultAnswers):
     def url(self):
         host = "[%s]" % self.host if ":" in self.host else self.host
         return "%s://%s:%d%s" % ("wss" if self.ssl_context else "ws", host, self._port, self.base_path)
+
+    @property
+    def tls_url(self):
+        """The TLS listener's URL (wss://), when there is one."""
+        port = self._tls_server.sockets[0].getsockname()[1]
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "wss://%s:%d%s" % (host, port, self.base_path)
 
     def connected(self, cp_id):
         return cp_id in self._sessions

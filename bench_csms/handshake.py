@@ -29,8 +29,17 @@ def read_request(connection, request, base_path):
         "auth": parse_basic(request.headers.get("Authorization")),
         "client_cert_subject": subject_of(der) if der else None,
         "client_cert_der": der,
+        "tls": _tls_of(connection.transport),
         "status": 101,
     }
+
+
+def _tls_of(transport):
+    """(TLS version, cipher suite name) of the connection, or None over plain TCP."""
+    ssl_object = transport.get_extra_info("ssl_object") if transport else None
+    if ssl_object is None:
+        return None
+    return ssl_object.version(), ssl_object.cipher()[0]
 
 
 def parse_basic(header):

@@ -118,10 +118,14 @@ class WallClock:
     def __init__(self, epoch_ms=0, now_ms=0, trusted=False):
         self.offset = epoch_ms - now_ms
         self.is_set = trusted
+        self.on_set = None     # fn(jump_ms, now_ms) after every set: the security log notes large jumps
 
     def set(self, epoch_ms, now_ms):
+        jump = epoch_ms - now_ms - self.offset
         self.offset = epoch_ms - now_ms
         self.is_set = True
+        if self.on_set is not None:
+            self.on_set(jump, now_ms)
 
     def epoch_ms(self, now_ms):
         return now_ms + self.offset

@@ -26,10 +26,12 @@ class Key:
     check(value) -> bool: an extra rule for a parsed value (e.g. every item is a supported measurand).
     max_items_key: for a CSL, the name of the `<Key>MaxLength` key that bounds its length.
     persist: False for values derived from the board that must not be stored.
+    saver(value) -> bool: stores the value somewhere else than config.json (secrets go to the security store);
+    a False answer refuses the change.
     """
 
     def __init__(self, name, kind, default, access="RW", minimum=None, maximum=None, reboot=False,
-                 check=None, max_items_key=None, max_len=500, persist=True):
+                 check=None, max_items_key=None, max_len=500, persist=True, saver=None):
         self.name = name
         self.kind = kind
         self.default = default
@@ -41,6 +43,7 @@ class Key:
         self.max_items_key = max_items_key
         self.max_len = max_len
         self.persist = persist
+        self.saver = saver
 
 
 def to_text(kind, value):
@@ -161,7 +164,10 @@ class Registry:
         """Set and persist. When the storage fails: False, and the old value kept unless `keep_unsaved` (then the
         value holds, and `flush()` tries to write it again)."""
         old = self.values.get(key.name)
-        if key.persist:
+        if key.saver is not None:
+            if not key.saver(value) and not keep_unsaved:
+                return False
+        elif key.persist:
             had = key.name in self._saved
             self._saved[key.name] = value
             saved = storage.try_save_doc(self.store, DOC, self._saved)
@@ -178,6 +184,19 @@ class Registry:
             for fn in self.listeners.get(key.name, ()):
                 fn(value)
         return True
+
+    def preset(self, name, value):
+        """Set a value the station already holds elsewhere (no write, no listeners): e.g. after a fall-back."""
+        self.values[self.keys[name.lower()].name] = value
+
+    def take_saved(self, name):
+        """Remove `name` from config.json and return what was stored there (None if nothing): for values that
+        moved elsewhere (the AuthorizationKey moved to the security store)."""
+        if name not in self._saved:
+            return None
+        value = self._saved.pop(name)
+        storage.try_save_doc(self.store, DOC, self._saved)
+        return value
 
     def flush(self):
         if self.unsaved:

@@ -11,6 +11,7 @@ from controller.version import VERSION
 DEFAULTS = {
     "charge_point_id": None,
     "csms_url": None,
+    "csms_url_tls": None,
     "security_profile": 0,
     "authorization_key": None,
     "tls": {},
@@ -70,10 +71,14 @@ def check(data, path="<settings>"):
     if profile not in (0, 1, 2, 3):
         _fail(path, "security_profile", "must be 0, 1, 2 or 3", "use 0 (none), 1 (Basic auth), 2 (TLS + Basic "
               "auth) or 3 (TLS with client certificate)")
+    tls_url = out["csms_url_tls"]
+    if tls_url is not None and (not isinstance(tls_url, str) or not tls_url.startswith("wss://")):
+        _fail(path, "csms_url_tls", "must be a wss:// URL (security profiles 2 and 3 never use ws://)",
+              "write the CSMS's TLS endpoint, e.g. wss://csms.example:443/ocpp, or leave it out")
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in ("ws", "wss"):
         _fail(path, "csms_url", "must start with ws:// or wss://", "write the full URL, e.g. ws://host:9000/ocpp")
-    if profile >= 2 and scheme != "wss":
+    if profile >= 2 and scheme != "wss" and tls_url is None:
         _fail(path, "csms_url", "security profile " + str(profile) + " needs TLS", "use a wss:// URL")
     if profile <= 1 and scheme != "ws":
         _fail(path, "csms_url", "security profile " + str(profile) + " is without TLS",

@@ -36,6 +36,7 @@ class Station:
         self.registration = "none"     # none | pending | rejected | accepted
         self.triggered = []            # actions the CSMS asked for with TriggerMessage (allowed while Pending)
         self.last_call_sent = now
+        self.last_now = now            # the latest `now` of any input, for hooks that are not given one
         self.violations = []
         # False until the hardware's first readings are in (runtime option "await_hardware"): until then the
         # connectors' statuses are guesses and are not reported.
@@ -43,6 +44,7 @@ class Station:
         self.traffic = log.get("ocpp")
         self.log = log.get("station")
         self.connectors = [Connector(i) for i in range(len(board["connectors"]) + 1)]
+        self.frame_watchers = []       # fn(direction, kind, msg_id, text) for every frame (security events)
         self.features = []
         self.feature = {}
         for cls in (features or DEFAULT_FEATURES):
@@ -59,6 +61,7 @@ class Station:
 
     # ---- inputs ----------------------------------------------------------------------------------------------
     def connected(self, now):
+        self.last_now = now
         self.online = True
         self.connections += 1
         for f in self.features:
@@ -66,6 +69,7 @@ class Station:
         self._pump(now)
 
     def disconnected(self, now):
+        self.last_now = now
         self.online = False
         self.rpc.fail_all("connection lost", now)
         for f in self.features:
@@ -73,6 +77,7 @@ class Station:
         self._pump(now)
 
     def receive(self, text, now):
+        self.last_now = now
         for out in self.rpc.receive(text, now):
             self.effects.append(("send", out))
         for fn in self.rpc.take_after_reply():
@@ -80,11 +85,13 @@ class Station:
         self._pump(now)
 
     def event(self, event, now):
+        self.last_now = now
         for f in self.features:
             f.on_event(event, now)
         self._pump(now)
 
     def tick(self, now):
+        self.last_now = now
         self.rpc.tick(now)
         for f in self.features:
             f.tick(now)
@@ -132,6 +139,12 @@ class Station:
         if self.online:
             self.effects.append(("send", self.rpc.complete(token, payload)))
 
+    def security_event(self, kind, tech_info=None, now=None):
+        """Record a security event (features/security_events.py): logged, and sent to the CSMS."""
+        events = self.feature.get("security_events")
+        if events is not None:
+            events.raise_event(kind, tech_info, self.last_now if now is None else now)
+
     def flush(self, now=None):
         """Write and fsync everything still pending: journal acknowledgements, the authorization cache, the
         meters' deferred readings, configuration. Called before every restart the station performs itself
@@ -176,6 +189,8 @@ class Station:
         if detail:
             line += " " + (detail if len(detail) <= 160 else detail[:157] + "...")
         self.traffic.info(line)
+        for fn in self.frame_watchers:
+            fn(direction, kind, msg_id, text)
 
 
 def _detail(kind, text):

@@ -43,6 +43,12 @@ def _sync_dir(path):
         os.close(fd)
 
 
+def _private(path, mode):
+    chmod = getattr(os, "chmod", None)
+    if chmod is not None:
+        chmod(path, mode)
+
+
 class FileStorage:
     def __init__(self, root):
         self.root = root.rstrip("/")
@@ -68,6 +74,29 @@ class FileStorage:
             _fsync(f)
         os.rename(tmp, self._path(name))
         _sync_dir(self.root)
+
+    def write_private(self, name, data):
+        """As write_atomic, for secrets: the file's folder is made private (0700) and the file is created 0600
+        before a byte is written (where the port has permissions at all; MicroPython's has none)."""
+        if "/" in name:
+            folder = self._path(name.rsplit("/", 1)[0])
+            try:
+                os.mkdir(folder)
+            except OSError:
+                pass
+            _private(folder, 0o700)
+        tmp = self._path(name + ".tmp")
+        self.remove(name + ".tmp")
+        opener = getattr(os, "open", None)
+        if opener is not None:
+            f = os.fdopen(opener(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+        else:
+            f = open(tmp, "wb")
+        with f:
+            f.write(data)
+            _fsync(f)
+        _private(tmp, 0o600)
+        os.rename(tmp, self._path(name))
 
     def write_atomic_chunks(self, name, chunks):
         """As write_atomic, from an iterable of byte strings; if it raises, the old file stays as it was."""
@@ -131,6 +160,9 @@ class MemoryStorage:
     def write_atomic(self, name, data):
         self.files[name] = bytes(data)
 
+    def write_private(self, name, data):
+        self.files[name] = bytes(data)
+
     def write_atomic_chunks(self, name, chunks):
         self.files[name] = b"".join([bytes(c) for c in chunks])
 
@@ -167,6 +199,10 @@ class FaultyStorage:
     def write_atomic(self, name, data):
         self._check(name)
         self.inner.write_atomic(name, data)
+
+    def write_private(self, name, data):
+        self._check(name)
+        self.inner.write_private(name, data)
 
     def write_atomic_chunks(self, name, chunks):
         self._check(name)

@@ -21,6 +21,8 @@ from controller.features.smart_charging import SmartCharging
 from controller.features.phase_rotation import PhaseRotation
 from controller.features.firmware import Firmware
 from controller.features.diagnostics import Diagnostics
+from controller.features.security_events import SecurityEvents
+from controller.features.security_profile import SecurityProfile
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -31,3 +33,4 @@ DEFAULT_FEATURES += (SmartCharging,)
 DEFAULT_FEATURES += (Firmware,)
 DEFAULT_FEATURES += (Diagnostics,)
 DEFAULT_FEATURES += (PhaseRotation,)
+DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)

@@ -46,7 +46,9 @@ class StationRuntime:
         self.store = FaultyStorage(FileStorage(settings["data_dir"]), spared=(JOURNAL_FILE,))
         self.files = FileEffects(settings, self)
         options = {"security_profile": settings["security_profile"],
-                   "authorization_key": settings["authorization_key"], "await_hardware": True}
+                   "authorization_key": settings["authorization_key"],
+                   "tls_root": bool(settings["tls"].get("ca_file")),
+                   "tls_client": bool(settings["tls"].get("client_cert")), "await_hardware": True}
         options.update(self.files.boot_options())
         identity = dict(settings["identity"], firmware_version=options["firmware_boot"]["version"])
         self.station = Station(identity, board, self.store, now=now_ms(), wall_ms=time.time_ns() // 1000000,
@@ -101,10 +103,19 @@ class StationRuntime:
             elif kind == "reconnect":
                 self.log.info("reconnecting: " + effect[1])
                 if self.ws is not None:
-                    asyncio.get_running_loop().create_task(self.ws.close())
+                    asyncio.get_running_loop().create_task(self._reconnect(self.ws, self.outbox))
         if hardware_touched:
             self.hardware_wake.set()    # a command's result (lock closed, contactor fed back) is read at once
         self._schedule_tick()
+
+    async def _reconnect(self, ws, outbox):
+        """Close once what is queued (the answer that asked for the reconnect) is on the wire."""
+        if outbox is not None:
+            try:
+                await asyncio.wait_for(outbox.join(), 2)
+            except asyncio.TimeoutError:
+                pass
+        await ws.close()
 
     async def _restart(self, kind):
         if self.resetting:
@@ -223,18 +234,21 @@ class StationRuntime:
 
     async def _connection_loop(self):
         s = self.settings
-        url = security.connection_url(s["csms_url"], s["charge_point_id"])
         while True:
             while not self.network_up:
                 self.network_changed.clear()
                 await self.network_changed.wait()
             registry = self.station.config
-            key = self.station.feature["connectivity"].authorization_key()
+            params = self.station.feature["security"].connection()
+            url = s["csms_url"]
+            session_started = False
             try:
-                ctx = security.tls_context(s["security_profile"], s["tls"])
+                url = security.url_for(s, params["profile"])
+                ctx = security.tls_context(params, s["tls"], s["data_dir"])
                 async with connect(url, subprotocols=["ocpp1.6"], ssl=ctx, max_size=MAX_WS_MESSAGE,
-                                   additional_headers=security.handshake_headers(s["security_profile"],
-                                                                                 s["charge_point_id"], key),
+                                   additional_headers=security.handshake_headers(params["profile"],
+                                                                                 s["charge_point_id"],
+                                                                                 params["key"]),
                                    ping_interval=None, open_timeout=10, close_timeout=2,
                                    user_agent_header=None) as ws:
                     if ws.subprotocol != "ocpp1.6":
@@ -243,11 +257,20 @@ class StationRuntime:
                         await ws.close(1002, "ocpp1.6 required")
                         raise ConnectionError("no ocpp1.6 subprotocol")
                     self.attempt = 0
+                    session_started = True
                     await self._session(ws, registry)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                self.log.warning("connection to " + url + " failed: " + _reason(e))
+                self.log.warning("connection to " + url + " (security profile " + str(params["profile"]) +
+                                 ") failed: " + _reason(e))
+                if not session_started:
+                    kind = security.classify(e, params["profile"])
+                    if kind is None and params["profile"] >= 2 and security.dropped_in_handshake(e):
+                        kind = await asyncio.to_thread(security.diagnose, url)
+                    self.station.event({"type": "connect_failed", "security_event": kind,
+                                        "detail": _reason(e)[:200]}, now_ms())
+                    self.apply_effects()
             if self.resetting or self.stopped.is_set():
                 return
             delay = self._backoff_s()

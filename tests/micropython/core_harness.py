@@ -44,6 +44,8 @@ class Bench:
         self.hw = []
         self.other = []                      # every other effect (download, install, upload...), in order
         self.lock_fails = False
+        self.csms_ids = 0
+        self.last_id = None
         self.options = options
         self.features = features
         self.station = Station(IDENTITY, self.board, self.store, now=self.now, wall_ms=EPOCH_2026 + self.now,
@@ -153,8 +155,13 @@ class Bench:
         self.flush()
         return [f for f in self.frames[before:] if f[0] in (3, 4)]
 
-    def csms_call(self, action, payload, msg_id="csms-1"):
-        """The station's answer to a CSMS CALL: ("result", payload), ("error", code) or None if silent."""
+    def csms_call(self, action, payload, msg_id=None):
+        """The station's answer to a CSMS CALL: ("result", payload), ("error", code) or None if silent. Each
+        CALL gets a new id (`last_id`): a repeated id is a replay to the station (AttemptedReplayAttacks)."""
+        if msg_id is None:
+            self.csms_ids += 1
+            msg_id = "csms-" + str(self.csms_ids)
+        self.last_id = msg_id
         answers = self.send_raw(json.dumps([2, msg_id, action, payload]))
         for frame in answers:
             if frame[1] == msg_id:

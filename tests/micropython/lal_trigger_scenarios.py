@@ -37,7 +37,7 @@ def trigger(b, message, connector=None):
 def answer_then_call(b, action):
     """The station's frames after a TriggerMessage: its answer, then the CALL it was asked for (X-RT-01)."""
     frames = [f for f in b.frames if f[0] == 3 or (f[0] == 2 and f[2] == action)]
-    answer = [i for i, f in enumerate(frames) if f[0] == 3 and f[1] == "csms-1"][-1]
+    answer = [i for i, f in enumerate(frames) if f[0] == 3 and f[1] == b.last_id][-1]
     expect(answer + 1 < len(frames) and frames[answer + 1][0] == 2, "the triggered " + action + " after the answer")
     return frames[answer + 1][3]
 
