@@ -116,9 +116,9 @@ class Runtime:
         return self.settings["csms_url"].rstrip("/") + "/" + ws.quote(self.settings["charge_point_id"])
 
     def _headers(self):
-        profile = self.settings["security_profile"]
-        key = self.station.feature["connectivity"].authorization_key()
-        if profile in (1, 2) and key:
+        params = self.station.feature["security"].connection()
+        key = params["key"]
+        if params["profile"] in (1, 2) and key:
             return {"Authorization": "Basic " + ws.b64(self.settings["charge_point_id"].encode() + b":" + key)}
         return {}
 
