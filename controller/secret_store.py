@@ -7,7 +7,7 @@ the folder (`is_secret(name)` says which files to leave out).
 
 import json
 
-from controller.storage import StorageError
+from controller.storage import StorageError, load_doc
 
 FOLDER = "security"
 
@@ -42,13 +42,7 @@ class SecretStore:
         return None if raw is None else raw.decode()
 
     def load_doc(self, name, default):
-        raw = self.read(name)
-        if raw is None:
-            return default
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return default
+        return load_doc(self.storage, FOLDER + "/" + name, default)
 
     def save_doc(self, name, doc):
         return self.write(name, json.dumps(doc))

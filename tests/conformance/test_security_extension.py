@@ -123,19 +123,27 @@ def test_x_sec_01_bad_key_rejected_old_credentials_kept(tmp_path):
 
 
 # ---- profiles: upgrade, fall-back, downgrade ---------------------------------------------------------------------
+def profile_1_station(tmp_path, cert, key, ca_file):
+    """A station on profile 1 (Basic auth) whose CSMS also listens for TLS with `cert`; the station trusts
+    `ca_file`. Not started: see start_with_tls_url."""
+    return station_env(tmp_path,
+                       csms_kwargs={"basic_auth": {"CP1": KEY}, "tls_listener": server_ssl_context(cert, key)},
+                       start=False, security_profile=1, authorization_key=KEY_HEX, tls={"ca_file": ca_file})
+
+
+async def start_with_tls_url(csms, station):
+    station.settings["csms_url_tls"] = csms.tls_url
+    await station.start()
+    await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 2, timeout=10)
+
+
 def test_tc_083_upgrade_profile_1_to_2_reconnects_over_tls(tmp_path):
     async def body():
         _, cert, key, root = pki(tmp_path)
-        async with station_env(tmp_path, csms_kwargs={"basic_auth": {"CP1": KEY},
-                                                      "tls_listener": server_ssl_context(cert, key)},
-                               start=False, security_profile=1, authorization_key=KEY_HEX,
-                               tls={"ca_file": root}) as (csms, station):
-            station.settings["csms_url_tls"] = csms.tls_url
-            await station.start()
-            await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 2, timeout=10)
+        async with profile_1_station(tmp_path, cert, key, root) as (csms, station):
+            await start_with_tls_url(csms, station)
             assert await change(csms, "SecurityProfile", "2") == "Accepted"
             await asyncio.sleep(0.3)
-            shake = await csms.wait_connected("CP1", timeout=10)
             for _ in range(50):
                 shake = await csms.wait_connected("CP1", timeout=10)
                 if shake["tls"] is not None:
@@ -155,13 +163,8 @@ def test_x_sec_05_new_profile_fails_station_falls_back(tmp_path):
     async def body():
         _, cert, key, _ = pki(tmp_path)
         untrusted_root = make_ca("Not the CSMS").write(tmp_path, "other-root")[0]
-        async with station_env(tmp_path, csms_kwargs={"basic_auth": {"CP1": KEY},
-                                                      "tls_listener": server_ssl_context(cert, key)},
-                               start=False, security_profile=1, authorization_key=KEY_HEX,
-                               tls={"ca_file": untrusted_root}) as (csms, station):
-            station.settings["csms_url_tls"] = csms.tls_url
-            await station.start()
-            await csms.wait_for("StatusNotification", lambda p: p["connectorId"] == 2, timeout=10)
+        async with profile_1_station(tmp_path, cert, key, untrusted_root) as (csms, station):
+            await start_with_tls_url(csms, station)
             mark = csms.mark()
             assert await change(csms, "SecurityProfile", "2") == "Accepted"
             # three refused TLS attempts, then back on profile 1 with the old key

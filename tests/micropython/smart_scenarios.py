@@ -7,14 +7,7 @@ from controller.clock import format_iso
 from controller.storage import FaultyStorage, MemoryStorage
 from tests.micropython.core_harness import BOARD, EPOCH_2026, Bench, expect
 from tests.micropython.pilot_scenarios import PILOT_BOARD, pilot
-
-
-def booted(**kw):
-    b = Bench(**kw)
-    b.connect()
-    b.meter(1, 1000)
-    b.meter(2, 5000)
-    return b
+from tests.micropython.tx_scenarios import booted
 
 
 def charging(b, connector=1, tag="TAG1"):
