@@ -30,20 +30,40 @@ class Key:
     a False answer refuses the change.
     """
 
+    # Defaults as class attributes: an instance stores only what differs, which keeps ~45 keys small on a board.
+    access = "RW"
+    minimum = None
+    maximum = None
+    reboot = False
+    check = None
+    max_items_key = None
+    max_len = 500
+    persist = True
+    saver = None
+
     def __init__(self, name, kind, default, access="RW", minimum=None, maximum=None, reboot=False,
                  check=None, max_items_key=None, max_len=500, persist=True, saver=None):
         self.name = name
         self.kind = kind
         self.default = default
-        self.access = access
-        self.minimum = minimum
-        self.maximum = maximum
-        self.reboot = reboot
-        self.check = check
-        self.max_items_key = max_items_key
-        self.max_len = max_len
-        self.persist = persist
-        self.saver = saver
+        if access != "RW":
+            self.access = access
+        if minimum is not None:
+            self.minimum = minimum
+        if maximum is not None:
+            self.maximum = maximum
+        if reboot is not False:
+            self.reboot = reboot
+        if check is not None:
+            self.check = check
+        if max_items_key is not None:
+            self.max_items_key = max_items_key
+        if max_len != 500:
+            self.max_len = max_len
+        if persist is not True:
+            self.persist = persist
+        if saver is not None:
+            self.saver = saver
 
 
 def to_text(kind, value):
