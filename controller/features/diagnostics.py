@@ -15,7 +15,6 @@ is only sent in answer to TriggerMessage. An upload in progress is not kept acro
 from controller import clock as clockmod
 from controller.feature import Feature
 from controller.features.firmware import scheme_of
-from controller.transfer_job import TransferJob
 
 BUNDLE_FILE = "diagnostics-upload.tar.gz"
 
@@ -47,6 +46,7 @@ class Diagnostics(Feature):
         self.window = {"start": clockmod.parse_iso(payload.get("startTime")),
                        "stop": clockmod.parse_iso(payload.get("stopTime"))}
         location = payload["location"]
+        from controller.transfer_job import TransferJob   # loaded when a transfer is asked for (heap)
         self.job = TransferJob(location, payload.get("retries"), payload.get("retryInterval"), now)
         firmware = self.st.feature.get("firmware")
         protocols = firmware.protocols() if firmware is not None else ()

@@ -23,7 +23,6 @@ from controller import clock as clockmod
 from controller import config
 from controller import storage
 from controller.feature import Feature
-from controller.transfer_job import TransferJob
 
 DOC = "firmware.json"
 IMAGE_FILE = "firmware-download.tar.gz"
@@ -70,6 +69,7 @@ class Firmware(Feature):
         self.context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
         self.result = doc.get("result")
         if self.phase == "download":
+            from controller.transfer_job import TransferJob   # only with a job under way (heap)
             self.job = TransferJob.from_doc(doc.get("job"), self.st.clock, now)
             if self.job is None:
                 self.phase = None
@@ -102,6 +102,7 @@ class Firmware(Feature):
             start_at = now + max(0, retrieve_epoch - self.st.clock.epoch_ms(now))
         self.n += 1
         self.context = context or {}
+        from controller.transfer_job import TransferJob
         self.job = TransferJob(location, retries, interval_s, start_at)
         if scheme_of(location) not in self.protocols():
             self.st.log.warning("UpdateFirmware: " + location + " uses no protocol of " + ",".join(self.protocols()))

@@ -84,6 +84,8 @@ def run(config="settings.json", hardware_link=None, heap_report=False):
     finally:
         heap_mod.unload("controller.settings")      # the loader and its checks are needed once
         del settings_mod
+    for text_only in ("description", "notes"):    # free text for people, not used on the board
+        board.pop(text_only, None)
     log.set_sink(_sink, LEVELS[settings["log_level"]])
     store = FileStorage(settings["data_dir"])
     runtime = Runtime(settings, board, store, network=Network(board, settings.get("wifi")), heap=heap)
