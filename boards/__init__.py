@@ -93,11 +93,7 @@ def check(board, path="<board>"):
               'use e.g. {"supported": true, "connector_zero": false}')
     _check_smart(board.get("smart_charging", {}), path)
     from boards import devices_check
-    try:
-        devices_check.check(board, path, _fail)
-    finally:
-        from controller import heap
-        heap.unload("boards.devices_check", "drivers.devices")   # 7 KB of tables a board needs once
+    devices_check.check(board, path, _fail)
     return board
 
 

@@ -82,7 +82,8 @@ def run(config="settings.json", hardware_link=None, heap_report=False):
         print("station: cannot start: " + str(e))
         return 2
     finally:
-        heap_mod.unload("controller.settings")      # the loader and its checks are needed once
+        # the settings loader and the board's device checker (7 KB of tables) are needed once
+        heap_mod.unload("controller.settings", "boards.devices_check", "drivers.devices")
         del settings_mod
     for text_only in ("description", "notes"):    # free text for people, not used on the board
         board.pop(text_only, None)
