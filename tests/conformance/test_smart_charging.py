@@ -543,3 +543,110 @@ def test_x_sc_bad_input_rejected_nothing_changed(tmp_path):
             await offered(station, 10)                 # still running, still following profile 1
             assert [e["p"]["chargingProfileId"] for e in json.loads(stored(station))] == [1]
     run(body())
+
+
+# ---- the physical loop, end to end ---------------------------------------------------------------------------
+SCALE = 40              # sim_time_scale: the station, the EV and the meters run 40 times faster than real time
+VOLTS_PHASES = 230 * 3  # desktop-sim: 230 V, three phases
+
+
+def energy_samples(csms, txid):
+    """[(timestamp ms, Wh, Current.Import A or None)] of the transaction's sampled MeterValues."""
+    out = []
+    for p in csms.received("MeterValues"):
+        if p.get("transactionId") != txid:
+            continue
+        for mv in p["meterValue"]:
+            wh = amps = None
+            for sv in mv["sampledValue"]:
+                what = sv.get("measurand", "Energy.Active.Import.Register")
+                if what == "Energy.Active.Import.Register":
+                    wh = float(sv["value"]) * (1000 if sv.get("unit") == "kWh" else 1)
+                elif what == "Current.Import" and sv.get("phase") in (None, "L1"):
+                    amps = float(sv["value"])
+            if wh is not None:
+                out.append((parse_iso(mv["timestamp"]), wh, amps))
+    return sorted(out)
+
+
+def limit_integral_wh(schedule, start_ms, t0, t1, rating=32):
+    """The energy (Wh) that the composite limit allows over [t0, t1]: `schedule` [(startPeriod s, A)] from
+    `start_ms`, the connector's rating outside it, nothing below 6 A (no offer can be made)."""
+    edges = [(start_ms + s * 1000, a) for s, a in schedule[:-1]] + [(start_ms + schedule[-1][0] * 1000, rating)]
+    total = 0
+    for t_a, t_b, amps in [(t0, edges[0][0], rating)] + [(edges[i][0], edges[i + 1][0] if i + 1 < len(edges) else
+                                                          t1, edges[i][1]) for i in range(len(edges))]:
+        lo, hi = max(t0, t_a), min(t1, t_b)
+        if hi > lo:
+            total += (amps if amps >= 6 else 0) * (hi - lo) / 1000
+    return total * VOLTS_PHASES / 3600
+
+
+def test_physical_loop_energy_follows_the_composite_limit(tmp_path, record_property):
+    # the limit reaches the pilot, the EV draws what it is offered, the meter shows it: over a 480 s schedule
+    # (12 s of real time) the delivered energy matches the integral of the limit within 2 %; below 6 A the
+    # offer is withdrawn (SuspendedEVSE) and charging resumes when the limit rises
+    schedule = [(0, 16), (120, 10), (240, 3), (360, 24), (480, None)]
+    async def body():
+        async with station_env(tmp_path, sim_time_scale=SCALE) as (csms, station):
+            await ready(csms)
+            for key, value in (("MeterValueSampleInterval", "30"),
+                               ("MeterValuesSampledData", "Energy.Active.Import.Register,Current.Import")):
+                assert (await csms.call("CP1", "ChangeConfiguration", {"key": key, "value": value}))["status"] == \
+                    "Accepted"
+            txid = await charging(csms, station)
+            await until(station, lambda hw: hw["amps"] == 32, "the EV draws 32 A")
+            clock = parse_iso((await station.state())["clock"])
+            start = (clock // 30000 + 2) * 30000             # a sample boundary a minute or so ahead
+            p = prof(1, "TxProfile", transactionId=txid, duration=480,
+                     periods=[q for q in schedule if q[1] is not None], start_s=None)
+            p["chargingSchedule"]["startSchedule"] = format_iso(start, False)
+            mark = csms.mark()
+            assert await set_profile(csms, 1, p) == "Accepted"
+            await status(csms, 1, "SuspendedEVSE", after=mark, timeout=20)
+            await status(csms, 1, "Charging", after=mark, timeout=10)
+            end = start + 480000
+            await csms.wait_for("MeterValues", lambda q: q.get("transactionId") == txid and
+                                parse_iso(q["meterValue"][0]["timestamp"]) >= end + 30000, after=mark, timeout=15)
+            samples = energy_samples(csms, txid)
+            before = [s for s in samples if s[0] <= start][-1]
+            after = [s for s in samples if s[0] >= end][0]
+            delivered = after[1] - before[1]
+            expected = limit_integral_wh(schedule, start, before[0], after[0])
+            error = (delivered - expected) / expected
+            record_property("figures", "delivered %.0f Wh, integral of the limit %.0f Wh, error %+.2f %% "
+                            "(sim_time_scale %d)" % (delivered, expected, error * 100, SCALE))
+            assert abs(error) <= 0.02, (delivered, expected, samples)
+            # the meter shows what was offered in the middle of every period
+            for offset, amps in schedule[:-1]:
+                mid = [s for s in samples if start + offset * 1000 < s[0] < start + (offset + 120) * 1000]
+                want = amps if amps >= 6 else 0
+                assert mid and all(abs(s[2] - want) <= 0.5 for s in mid[1:]), (offset, mid)
+    run(body())
+
+
+def test_physical_loop_duty_changes_held_5_s(tmp_path):
+    # a schedule changing faster than the pilot may: a duty change waits until 5 s after the last one, and a
+    # limit that is over by then is never offered
+    async def body():
+        async with station_env(tmp_path, sim_time_scale=10) as (csms, station):
+            await ready(csms)
+            txid = await charging(csms, station)
+            p = prof(1, "TxProfile", transactionId=txid, start_s=0, periods=((0, 16), (2, 10), (8, 20)), duration=14)
+            assert await set_profile(csms, 1, p) == "Accepted"
+            seen = []                   # (station clock ms, offered A) at each change seen
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 6
+            while len(seen) < 4 and loop.time() < end:
+                state = await station.state()
+                amps = state["hardware"]["connectors"][0]["offered_amps"]
+                if not seen or seen[-1][1] != amps:
+                    seen.append((parse_iso(state["clock"]), amps))
+                await asyncio.sleep(0.01)
+            # 32 A from the start; 16 A was still held when 10 A was due, so 10 A comes 5 s after the 32 A offer;
+            # 20 A (due 8 s into the schedule) 5 s after that; the connector's 32 A when the 14 s schedule ends,
+            # again 5 s later
+            assert [a for _, a in seen] == [32, 10, 20, 32], seen
+            gaps = [b[0] - a[0] for a, b in zip(seen[1:], seen[2:])]
+            assert all(4900 <= g <= 5600 for g in gaps), gaps
+    run(body())
