@@ -24,6 +24,8 @@ from controller.features.diagnostics import Diagnostics
 from controller.features.security_events import SecurityEvents
 from controller.features.security_profile import SecurityProfile
 from controller.features.certificates import Certificates
+from controller.features.certificate_signing import CertificateSigning
+from controller.features.extended_trigger import ExtendedTrigger
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -36,3 +38,4 @@ DEFAULT_FEATURES += (Diagnostics,)
 DEFAULT_FEATURES += (PhaseRotation,)
 DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)
 DEFAULT_FEATURES += (Certificates,)
+DEFAULT_FEATURES += (CertificateSigning, ExtendedTrigger)
