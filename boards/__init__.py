@@ -10,7 +10,7 @@ import json
 HALS = ("emulated", "linux", "micropython")
 CABLES = ("socket", "fixed")
 KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "gpio_chip", "rating", "buses", "reader", "connectors",
-                "measurands", "pins", "notes", "reservation", "smart_charging")
+                "measurands", "pins", "notes", "reservation", "smart_charging", "network")
 CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd",
                     "watchdog", "phase_rotation")
 ROTATIONS = ("NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR")   # ConnectorPhaseRotation
@@ -92,6 +92,7 @@ def check(board, path="<board>"):
         _fail(path, "reservation", "must be an object of true/false flags supported and connector_zero",
               'use e.g. {"supported": true, "connector_zero": false}')
     _check_smart(board.get("smart_charging", {}), path)
+    _check_network(board, path)
     from boards import devices_check
     devices_check.check(board, path, _fail)
     return board
@@ -119,6 +120,52 @@ def _check_smart(sc, path):
     if not isinstance(units, list) or not units or [u for u in units if u not in ("A", "W")] or \
             len(set(units)) != len(units):
         _fail(path, "smart_charging.units", "must list A, W or both", 'use ["A"] (current only) or ["A", "W"]')
+
+
+NETWORKS = ("wlan", "lan", "none")
+PHYS = ("LAN8720", "IP101", "RTL8201", "DP83848", "KSZ8041", "KSZ8081")   # the ESP32 port's network.PHY_*
+NETWORK_FIELDS = {"wlan": ("type", "hostname"), "lan": ("type", "hostname", "phy", "mdc", "mdio", "power", "phy_addr"),
+                  "none": ("type",)}
+
+
+def _pin_field(path, where, value, fix):
+    if value is True or value is False or not isinstance(value, int) or not 0 <= value <= 48:
+        _fail(path, where, "must be a GPIO number from 0 to 48", fix)
+
+
+def _check_network(board, path):
+    """The optional "network" block: how a MicroPython board reaches the CSMS (Wi-Fi station or Ethernet)."""
+    net = board.get("network")
+    if net is None:
+        return
+    example = '{"type": "wlan"} or {"type": "lan", "phy": "LAN8720", "mdc": 23, "mdio": 18, "power": 12}'
+    if not isinstance(net, dict) or net.get("type") not in NETWORKS:
+        _fail(path, "network.type", "must be wlan, lan or none", "use " + example)
+    kind = net["type"]
+    if kind != "none" and board.get("hal") != "micropython":
+        _fail(path, "network", "is only brought up by a MicroPython board (hal micropython)",
+              'remove it (the operating system configures the network) or use {"type": "none"}')
+    for field in net:
+        if field not in NETWORK_FIELDS[kind]:
+            _fail(path, "network." + field, "is not a field of a " + kind + " network",
+                  "use " + ", ".join(NETWORK_FIELDS[kind]))
+    hostname = net.get("hostname")
+    if hostname is not None and (not isinstance(hostname, str) or not 1 <= len(hostname) <= 32 or
+                                 [c for c in hostname if not (c.isalpha() or c.isdigit() or c == "-")]):
+        _fail(path, "network.hostname", "must be 1 to 32 letters, digits or '-'", 'use e.g. "station-01"')
+    if kind == "lan":
+        if net.get("phy", "LAN8720") not in PHYS:
+            _fail(path, "network.phy", "must be one of " + ", ".join(PHYS), "give the Ethernet PHY chip of the board")
+        for field in ("mdc", "mdio"):
+            if field not in net:
+                _fail(path, "network." + field, "is missing", "give the GPIO of the PHY's " + field.upper() +
+                      " line, e.g. " + example)
+            _pin_field(path, "network." + field, net[field], "give the GPIO of the PHY's " + field.upper() + " line")
+        if "power" in net:
+            _pin_field(path, "network.power", net["power"], "give the GPIO that powers the PHY, or leave it out")
+        addr = net.get("phy_addr", 0)
+        if addr is True or addr is False or not isinstance(addr, int) or not 0 <= addr <= 31:
+            _fail(path, "network.phy_addr", "must be 0 to 31", "give the PHY's address (0 on most boards)")
 
 
 def load(name_or_path):

@@ -24,6 +24,7 @@ DEFAULTS = {
     "reconnect": {"min_s": 1, "max_s": 60},
     "dashboard": {"enabled": True, "bind": "127.0.0.1", "port": 8080, "password_hash": None},
     "firmware": {"ca_file": None, "timeout_s": 60, "health_check_s": 300},
+    "wifi": None,
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -140,7 +141,44 @@ def check(data, path="<settings>"):
         rc[field] = value
     out["dashboard"] = _dashboard(path, out)
     out["firmware"] = _firmware(path, out)
+    _wifi(path, out["wifi"])
     return out
+
+
+WIFI_EXAMPLE = '{"ssid": "depot", "password": "8 to 63 characters"}'
+
+
+def _wifi(path, wifi):
+    """The Wi-Fi network a MicroPython board with "network": {"type": "wlan"} joins (WPA2-PSK or open)."""
+    if wifi is None:
+        return
+    if not isinstance(wifi, dict):
+        _fail(path, "wifi", "must be an object", "use " + WIFI_EXAMPLE)
+    for field in wifi:
+        if field not in ("ssid", "password"):
+            _fail(path, "wifi." + field, "is not a Wi-Fi setting", "use ssid and password, e.g. " + WIFI_EXAMPLE)
+    ssid = wifi.get("ssid")
+    if not isinstance(ssid, str) or not 1 <= len(ssid.encode()) <= 32:
+        _fail(path, "wifi.ssid", "must be the network name, 1 to 32 bytes", "write the SSID as the access point "
+              "shows it, e.g. " + WIFI_EXAMPLE)
+    password = wifi.get("password", "")
+    if not isinstance(password, str):
+        _fail(path, "wifi.password", "must be a string", 'write the passphrase in quotes, or "" for an open network')
+    hex_key = len(password) == 64 and not [c for c in password if c not in "0123456789abcdefABCDEF"]
+    if password and not hex_key and not (8 <= len(password) <= 63 and
+                                         not [c for c in password if not 32 <= ord(c) <= 126]):
+        _fail(path, "wifi.password", "must be 8 to 63 printable ASCII characters (WPA2), 64 hex digits, or empty "
+              "for an open network", "check the passphrase of the access point")
+    wifi["password"] = password
+
+
+def check_network(settings, board, path="<settings>"):
+    """The settings a board's network needs: Wi-Fi credentials for a "wlan" board (boards/__init__.py checks the
+    board's own "network" block)."""
+    net = board.get("network") or {}
+    if net.get("type") == "wlan" and settings.get("wifi") is None:
+        _fail(path, "wifi", "is missing: board " + str(board.get("name")) + " connects over Wi-Fi",
+              "add the network to join, e.g. \"wifi\": " + WIFI_EXAMPLE)
 
 
 def _firmware(path, out):

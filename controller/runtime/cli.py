@@ -8,6 +8,7 @@
     stationctl firmware-pack SRC --version V -o IMAGE   build a firmware image (docs/firmware.md)
     stationctl diag-bundle --config FILE -o OUT         the diagnostics bundle of a station (docs/firmware.md)
     stationctl install-service [--dry-run] ...   the systemd service (docs/deploy-raspberry-pi.md)
+    stationctl flash --board esp32-s3 --port /dev/ttyUSB0 [--dry-run] ...   a MicroPython board (docs/micropython.md)
     stationctl --version                the firmware version (also the BootNotification's firmwareVersion)
     stationctl rfid-scan|meter-read|relay-test|pilot-watch|bus-scan ...   technician tools (docs/hardware.md)
 """
@@ -196,6 +197,8 @@ def build_parser():
                    "after it)", add_help=False)
     sub.add_parser("install-service", help="install the station as a systemd service: user, /etc/station, "
                    "/var/lib/station, the unit (pass --help after it; --dry-run shows it all)", add_help=False)
+    sub.add_parser("flash", help="copy the station onto a MicroPython board with mpremote and verify it (pass "
+                   "--help after it; --dry-run lists the files)", add_help=False)
     for name in TOOLS:
         sub.add_parser(name, help="technician tool (pass --help after it for its options)", add_help=False)
     return parser
@@ -215,6 +218,9 @@ def main(argv=None):
         return cmd_diag_bundle(argv[1:])
     if argv and argv[0] in TOOLS:
         return cmd_tool(argv[0], argv[1:])
+    if argv and argv[0] == "flash":
+        from controller.runtime import flash_cpython
+        return flash_cpython.main(argv[1:])
     if argv and argv[0] == "install-service":
         from controller.runtime import install_service
         return install_service.main(argv[1:])

@@ -18,7 +18,6 @@ START = gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
 
 import asyncio  # noqa: E402
 
-import boards  # noqa: E402
 from controller import heap as heap_mod  # noqa: E402
 from controller import log  # noqa: E402
 from controller.runtime.micropython.loop import Runtime  # noqa: E402
@@ -74,17 +73,19 @@ def _watchdog(board):
 
 def run(config="settings.json", hardware_link=None, heap_report=False):
     heap = HeapReport() if heap_report else None
+    import boards
     from controller import settings as settings_mod
     try:
         settings = settings_mod.load(config)
         board = boards.load(settings["board"])
+        settings_mod.check_network(settings, board, config)
     except (settings_mod.SettingsError, boards.BoardError) as e:
         print("station: cannot start: " + str(e))
         return 2
     finally:
-        # the settings loader and the board's device checker (7 KB of tables) are needed once
-        heap_mod.unload("controller.settings", "boards.devices_check", "drivers.devices")
-        del settings_mod
+        # the settings loader and the board checkers (10 KB of functions and tables) are needed once
+        heap_mod.unload("controller.settings", "boards.devices_check", "drivers.devices", "boards")
+        del settings_mod, boards
     for text_only in ("description", "notes"):    # free text for people, not used on the board
         board.pop(text_only, None)
     log.set_sink(_sink, LEVELS[settings["log_level"]])

@@ -1,8 +1,11 @@
 """Network bring-up from the board file's "network" block, with reconnect and back-off.
 
-    "network": {"type": "wlan"}                              Wi-Fi station; ssid/password from the settings
+    "network": {"type": "wlan", "hostname": "station-01"}    Wi-Fi station; ssid/password from the settings
     "network": {"type": "lan", "phy": "LAN8720", "mdc": 23, "mdio": 18, "power": 12, "phy_addr": 0}
     no block (or "type": "none")                             the port's own network (the unix port: the host's)
+
+boards/__init__.py checks the block and controller/settings.py the "wifi" settings (check_network: a wlan board
+needs them) before the station starts.
 
 `Network(board, settings)`: `up()` says whether the interface has an address; `await connect()` (re)starts it and
 waits up to 20 s, with the caller's back-off between attempts. The Wi-Fi credentials come from the settings
@@ -31,6 +34,11 @@ class Network:
 
     def _make(self):
         import network
+        if self.spec.get("hostname"):
+            try:
+                network.hostname(self.spec["hostname"])
+            except (AttributeError, OSError, ValueError) as e:
+                self.log.warning("network: hostname not set: " + repr(e))
         if self.kind == "wlan":
             iface = network.WLAN(network.STA_IF)
             iface.active(True)
