@@ -23,6 +23,7 @@ from controller.features.firmware import Firmware
 from controller.features.diagnostics import Diagnostics
 from controller.features.security_events import SecurityEvents
 from controller.features.security_profile import SecurityProfile
+from controller.features.logs import Logs
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -34,3 +35,4 @@ DEFAULT_FEATURES += (Firmware,)
 DEFAULT_FEATURES += (Diagnostics,)
 DEFAULT_FEATURES += (PhaseRotation,)
 DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)
+DEFAULT_FEATURES += (Logs,)

@@ -27,6 +27,7 @@ Where each type comes from:
 
 import json
 
+from controller import clock as clockmod
 from controller.feature import Feature
 
 CRITICAL = ("FirmwareUpdated", "SettingSystemTime", "StartupOfTheDevice", "ResetOrReboot", "SecurityLogWasCleared",
@@ -39,6 +40,18 @@ CLOCK_JUMP_MS = 2000
 RECENT_IDS = 64
 MALFORMED = ("FormationViolation", "ProtocolError", "TypeConstraintViolation", "PropertyConstraintViolation",
              "OccurenceConstraintViolation")
+
+
+def in_window(line, start_epoch, stop_epoch):
+    """Whether a security log line (it starts with its ISO 8601 time) is within [start, stop] (epoch ms; None is
+    open-ended): GetLog's oldestTimestamp / latestTimestamp."""
+    if start_epoch is None and stop_epoch is None:
+        return True
+    cut = line.find(" ")
+    when = clockmod.parse_iso(line[:cut]) if cut > 0 else None
+    if when is None:
+        return False
+    return (start_epoch is None or when >= start_epoch) and (stop_epoch is None or when <= stop_epoch)
 
 
 class SecurityEvents(Feature):

@@ -5,7 +5,9 @@ at start (how this boot came about, the protocols it can use) and the firmware v
 `apply(effect)` takes the core's effects
 
     ("download", {"id", "url", "file"})           -> event {"type": "transfer_done", "id", "ok", "error"}
-    ("upload", {"id", "url", "file", "name"})     -> event {"type": "transfer_done", "id", "ok", "error", "url"}
+    ("upload", {"id", "url", "file", "name"})     -> event {"type": "transfer_done", "id", "ok", "error", "url",
+                                                    "error_kind"}; with "bundle" the diagnostics bundle, with
+                                                    "security_log" the security log is built into `file` first
     ("install", {"id", "file", "context"})        -> event {"type": "install_done", "id", "ok", "error", "version"}
     ("firmware_commit",)                          the health check passed: the trial slot stays
     ("firmware_rollback", reason)                 back to the previous slot, then a restart
@@ -86,23 +88,29 @@ class FileEffects:
 
     async def _upload(self, spec):
         self.log.info("uploading " + spec["name"] + " to " + _safe(spec["url"]))
+        built = spec.get("bundle") is not None or spec.get("security_log") is not None
         try:
             if spec.get("bundle") is not None:
                 window = spec["bundle"]
                 await asyncio.to_thread(diag_bundle.build, self.data_dir, self.settings, self.runtime.board,
                                         self.path(spec["file"]), window.get("start"), window.get("stop"),
                                         self.runtime.snapshot())
+            elif spec.get("security_log") is not None:
+                part = spec["security_log"]
+                await asyncio.to_thread(diag_bundle.security_log, self.data_dir, part["files"],
+                                        self.path(spec["file"]), part.get("start"), part.get("stop"))
             where = await asyncio.to_thread(transfer.upload, spec["url"], self.path(spec["file"]), spec["name"],
                                             self.options["timeout_s"], self.options["ca_file"])
             self._report({"type": "transfer_done", "id": spec["id"], "ok": True, "error": None, "url": where})
         except transfer.TransferError as e:
             self.log.warning("upload to " + _safe(spec["url"]) + " failed: " + str(e))
-            self._report({"type": "transfer_done", "id": spec["id"], "ok": False, "error": str(e)})
+            self._report({"type": "transfer_done", "id": spec["id"], "ok": False, "error": str(e),
+                          "error_kind": e.kind})
         except OSError as e:
-            self.log.warning("the diagnostics bundle cannot be made: " + transfer._reason(e))
+            self.log.warning("the file to upload cannot be made: " + transfer._reason(e))
             self._report({"type": "transfer_done", "id": spec["id"], "ok": False, "error": transfer._reason(e)})
         finally:
-            if spec.get("bundle") is not None:
+            if built:
                 try:
                     os.remove(self.path(spec["file"]))
                 except OSError:
