@@ -24,6 +24,7 @@ from controller.features.diagnostics import Diagnostics
 from controller.features.security_events import SecurityEvents
 from controller.features.security_profile import SecurityProfile
 from controller.features.logs import Logs
+from controller.features.signed_firmware import SignedFirmware
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -36,3 +37,4 @@ DEFAULT_FEATURES += (Diagnostics,)
 DEFAULT_FEATURES += (PhaseRotation,)
 DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)
 DEFAULT_FEATURES += (Logs,)
+DEFAULT_FEATURES += (SignedFirmware,)

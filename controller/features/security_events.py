@@ -64,6 +64,7 @@ class SecurityEvents(Feature):
         self.memory_alarm = False
         self.recent_ids = []       # the CSMS's CALL ids on this connection
         self.log_max = station.options.get("security_log_bytes", LOG_MAX_BYTES)
+        self.rotating = False
 
     def start(self, now):
         self.st.clock.on_set = self._clock_set
@@ -91,13 +92,20 @@ class SecurityEvents(Feature):
     def _log(self, payload):
         line = (payload["timestamp"] + " " + payload["type"] + " " + payload.get("techInfo", "")).rstrip() + "\n"
         store = self.st.store
+        dropped = 0
         try:
             if store.size(LOG) + len(line) > self.log_max:
+                dropped = store.size(LOG_OLD)
                 store.write_atomic(LOG_OLD, store.read(LOG) or b"")
                 store.remove(LOG)
             store.append(LOG, line.encode(), False)
         except OSError:
             self.st.log.error("the security log could not be written")
+        if dropped > 0 and not self.rotating:
+            self.rotating = True        # the event's own line cannot rotate again: the log was just emptied
+            self.raise_event("SecurityLogWasCleared", "rotation dropped the oldest " + str(dropped) + " bytes",
+                             self.st.last_now)
+            self.rotating = False
 
     def clear_log(self, now):
         self.st.store.remove(LOG_OLD)

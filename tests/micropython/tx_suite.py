@@ -17,6 +17,8 @@ from tests.micropython import firmware_scenarios
 from tests.micropython import power_cut_scenarios
 from tests.micropython import security_scenarios
 from tests.micropython import logs_scenarios
+from tests.micropython import signed_firmware_scenarios
+from tests.micropython import security_event_scenarios
 
 log.set_sink(lambda level, name, text: None, log.ERROR)   # the traffic log is noise here
 suite.imported()
@@ -34,6 +36,10 @@ for scenario in firmware_scenarios.SCENARIOS:
 for scenario in security_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in logs_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in signed_firmware_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in security_event_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 
 for scenario in power_cut_scenarios.SCENARIOS:
