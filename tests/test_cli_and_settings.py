@@ -34,6 +34,7 @@ def write(tmp_path, doc, name="site.json"):
     ({"log_level": "loud"}, "log_level", "one of"),
     ({"reconnect": {"min_s": 0}}, "reconnect.min_s", "positive"),
     ({"tls": {"ca": "x"}}, "tls.ca", "not a known TLS setting"),
+    ({"firmware": {"accept_unsigned": "no"}}, "firmware.accept_unsigned", "true or false"),
 ])
 def test_bad_settings_name_the_file_field_and_fix(tmp_path, change, field, words):
     doc = dict(GOOD)

@@ -29,6 +29,10 @@ ROOT_TYPE = "ManufacturerRootCertificate"
 class SignedFirmware(Feature):
     NAME = "signed_firmware"
 
+    def __init__(self, station):
+        Feature.__init__(self, station)
+        self.checks = CERTIFICATE_CHECKS        # the seam, as filled when the station was built
+
     def actions(self):
         return {"SignedUpdateFirmware": self.signed_update}
 
@@ -42,11 +46,11 @@ class SignedFirmware(Feature):
         if busy == "installing":
             self.st.log.warning("SignedUpdateFirmware rejected: an install is under way")
             return {"status": "Rejected"}
-        if not CERTIFICATE_CHECKS:
+        if not self.checks:
             self.st.log.error("SignedUpdateFirmware rejected: this build cannot check a signing certificate")
             return {"status": "Rejected"}
         fw = payload["firmware"]
-        reason = CERTIFICATE_CHECKS[0](fw["signingCertificate"], self.roots(), self.st.clock.epoch_ms(now))
+        reason = self.checks[0](fw["signingCertificate"], self.roots(), self.st.clock.epoch_ms(now))
         if reason is not None:
             self.st.log.warning("SignedUpdateFirmware: signing certificate refused: " + reason)
             self.st.security_event("InvalidFirmwareSigningCertificate", reason, now)

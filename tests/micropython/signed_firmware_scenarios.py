@@ -17,22 +17,16 @@ def stand_in_check(pem, roots, now_epoch):
 
 
 def signed_bench(options=None):
+    """A booted station whose signed-firmware feature uses the stand-in check and one installed root."""
     b = booted(options=options)
-    b.station.feature["signed_firmware"].roots = lambda: ["ROOT"]
+    armed(b)
     return b
 
 
-def with_check(fn):
-    """Runs the scenario with the stand-in certificate check in the core's seam."""
-    def run():
-        saved = list(signed_firmware.CERTIFICATE_CHECKS)
-        signed_firmware.CERTIFICATE_CHECKS[:] = [stand_in_check]
-        try:
-            fn()
-        finally:
-            signed_firmware.CERTIFICATE_CHECKS[:] = saved
-    run.__name__ = fn.__name__
-    return run
+def armed(b):
+    feature = b.station.feature["signed_firmware"]
+    feature.roots = lambda: ["ROOT"]
+    feature.checks = [stand_in_check]
 
 
 def signed_update(b, cert="GOOD", request_id=80, retrieve_in_ms=0, install_in_ms=None, **extra):
@@ -71,7 +65,6 @@ def verify(b, ok=True):
     b.event({"type": "verify_done", "id": spec["id"], "ok": ok, "error": None if ok else "signature mismatch"})
 
 
-@with_check
 def tc_080_signed_update_verified_installed():
     b = signed_bench()
     mark = b.mark()
@@ -91,7 +84,6 @@ def tc_080_signed_update_verified_installed():
     expect(b.station.feature["firmware"].status_name() == "Idle", "Idle after Installed")
 
 
-@with_check
 def tc_081_invalid_signature_not_installed():
     b = signed_bench()
     mark = b.mark()
@@ -107,7 +99,6 @@ def tc_081_invalid_signature_not_installed():
     expect(b.station.feature["firmware"].status_name() == "InvalidSignature", "the last status")
 
 
-@with_check
 def x_sec_17_invalid_signing_certificate_no_download():
     b = signed_bench()
     mark = b.mark()
@@ -120,7 +111,6 @@ def x_sec_17_invalid_signing_certificate_no_download():
     expect(signed_update(b) == "InvalidCertificate", "no root installed: InvalidCertificate")
 
 
-@with_check
 def x_sec_17_scheduled_paused_failed():
     b = signed_bench()
     mark = b.mark()
@@ -135,7 +125,6 @@ def x_sec_17_scheduled_paused_failed():
            repr(sfsn(b, mark)))
 
 
-@with_check
 def x_sec_17_install_scheduled_keeps_connectors_in_service():
     b = signed_bench()
     mark = b.mark()
@@ -147,14 +136,13 @@ def x_sec_17_install_scheduled_keeps_connectors_in_service():
     b.advance(3600000)
     expect(take(b, "install") == [] and b.station.connectors[1].status == "Available", "waits, in service")
     b.restart()                                   # the schedule survives a power cut
-    b.station.feature["signed_firmware"].roots = lambda: ["ROOT"]
+    armed(b)
     b.connect()
     b.advance(3600000)
     expect(len(take(b, "install")) == 1, "installs at installDateTime")
     expect(sfsn(b, mark)[-1] == "Installing", repr(sfsn(b, mark)))
 
 
-@with_check
 def x_sec_17_install_waits_for_the_transaction():
     b = signed_bench()
     charging(b, 1)
@@ -166,7 +154,6 @@ def x_sec_17_install_waits_for_the_transaction():
     expect(b.station.connectors[2].status == "Unavailable", "the free connector is Unavailable meanwhile")
 
 
-@with_check
 def x_sec_17_new_request_cancels_or_is_rejected():
     b = signed_bench()
     mark = b.mark()
@@ -185,15 +172,12 @@ def x_sec_17_new_request_cancels_or_is_rejected():
 
 
 def x_sec_17_without_crypto_rejected():
-    saved = list(signed_firmware.CERTIFICATE_CHECKS)
-    signed_firmware.CERTIFICATE_CHECKS[:] = []
-    try:
-        b = signed_bench()
-        expect(signed_update(b) == "Rejected", "a build that cannot check certificates refuses")
-        b.advance(60000)
-        expect(take(b, "download") == [], "nothing downloaded")
-    finally:
-        signed_firmware.CERTIFICATE_CHECKS[:] = saved
+    b = booted()
+    expect(b.station.feature["signed_firmware"].checks == signed_firmware.CERTIFICATE_CHECKS, "the core's seam")
+    b.station.feature["signed_firmware"].checks = []
+    expect(signed_update(b) == "Rejected", "a build that cannot check certificates (MicroPython) refuses")
+    b.advance(60000)
+    expect(take(b, "download") == [], "nothing downloaded")
 
 
 def plain_update_firmware_switch():
