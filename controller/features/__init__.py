@@ -25,6 +25,7 @@ from controller.features.security_events import SecurityEvents
 from controller.features.security_profile import SecurityProfile
 from controller.features.logs import Logs
 from controller.features.signed_firmware import SignedFirmware
+from controller.features.certificates import Certificates
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -38,3 +39,4 @@ DEFAULT_FEATURES += (PhaseRotation,)
 DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)
 DEFAULT_FEATURES += (Logs,)
 DEFAULT_FEATURES += (SignedFirmware,)
+DEFAULT_FEATURES += (Certificates,)

@@ -1,28 +1,28 @@
 """SignedUpdateFirmware (Security Whitepaper ed. 3, L01; TC_080, TC_081, X-SEC-17).
 
-Before answering, the signing certificate is checked against the installed ManufacturerRootCertificates
-(`st.feature["certificates"].roots(...)`): a certificate that is not valid now or does not chain to one of them is
-answered InvalidCertificate, raises InvalidFirmwareSigningCertificate, and nothing is downloaded. Otherwise the
+Before answering, the signing certificate (PEM, intermediate CAs may follow it) is checked against the installed
+ManufacturerRootCertificates (`st.feature["certificates"].roots(...)`) through the crypto port (station option
+"crypto", `check_chain`; controller/runtime/crypto_cpython.py): a certificate that is not valid now or does not
+chain to one of them is answered InvalidCertificate, raises InvalidFirmwareSigningCertificate, and nothing is
+downloaded. Otherwise the
 update runs through the firmware feature (`schedule`, features/firmware.py) with the signature in its context:
 download, then the signature over the downloaded file (the runtime's firmware_image.VERIFIERS), then the install,
 each step as a SignedFirmwareStatusNotification carrying the requestId.
 
     Accepted            nothing else was running
     AcceptedCanceled    it replaces an update that had not begun to install
-    Rejected            an install is under way (it cannot be cancelled), or this build has no certificate check
+    Rejected            an install is under way (it cannot be cancelled), or this build has no crypto port
     InvalidCertificate  the signing certificate is refused (see above)
 
-The X.509 and signature work is CPython's (controller/runtime/firmware_signing_cpython.py registers itself in
-CERTIFICATE_CHECKS and firmware_image.VERIFIERS). On a build without it (MicroPython) CERTIFICATE_CHECKS is empty
-and every SignedUpdateFirmware is Rejected with a log line: the station never installs what it cannot verify.
+The signature over the downloaded file is checked by the runtime's firmware_image.VERIFIERS entry
+(controller/runtime/firmware_signing_cpython.py). A build without crypto (MicroPython) has no port: every
+SignedUpdateFirmware is Rejected with a log line, the station never installs what it cannot verify.
 RevokedCertificate is never answered: the station has no revocation list.
 """
 
 from controller import clock as clockmod
 from controller.feature import Feature
 
-# fn(signing_certificate_pem, root_pems, now_epoch_ms) -> None when valid, else the reason
-CERTIFICATE_CHECKS = []
 ROOT_TYPE = "ManufacturerRootCertificate"
 
 
@@ -31,7 +31,7 @@ class SignedFirmware(Feature):
 
     def __init__(self, station):
         Feature.__init__(self, station)
-        self.checks = CERTIFICATE_CHECKS        # the seam, as filled when the station was built
+        self.crypto = station.options.get("crypto")
 
     def actions(self):
         return {"SignedUpdateFirmware": self.signed_update}
@@ -46,11 +46,15 @@ class SignedFirmware(Feature):
         if busy == "installing":
             self.st.log.warning("SignedUpdateFirmware rejected: an install is under way")
             return {"status": "Rejected"}
-        if not self.checks:
+        if self.crypto is None:
             self.st.log.error("SignedUpdateFirmware rejected: this build cannot check a signing certificate")
             return {"status": "Rejected"}
         fw = payload["firmware"]
-        reason = self.checks[0](fw["signingCertificate"], self.roots(), self.st.clock.epoch_ms(now))
+        roots = self.roots()
+        if roots:
+            reason = self.crypto.check_chain(fw["signingCertificate"], roots, self.st.clock.epoch_ms(now), ROOT_TYPE)
+        else:
+            reason = "no " + ROOT_TYPE + " is installed"
         if reason is not None:
             self.st.log.warning("SignedUpdateFirmware: signing certificate refused: " + reason)
             self.st.security_event("InvalidFirmwareSigningCertificate", reason, now)

@@ -19,6 +19,7 @@ from websockets.asyncio.client import connect
 
 from controller import log
 from controller.runtime import cpython_security as security
+from controller.runtime.crypto_cpython import CryptoPort
 from controller.runtime import systemd_notify
 from controller.runtime.files_cpython import KINDS as FILE_EFFECTS, FileEffects
 from controller.journal import NAME as JOURNAL_FILE
@@ -48,7 +49,8 @@ class StationRuntime:
         options = {"security_profile": settings["security_profile"],
                    "authorization_key": settings["authorization_key"],
                    "tls_root": bool(settings["tls"].get("ca_file")),
-                   "tls_client": bool(settings["tls"].get("client_cert")), "await_hardware": True}
+                   "tls_client": bool(settings["tls"].get("client_cert")), "await_hardware": True,
+                   "crypto": CryptoPort()}
         options.update(self.files.boot_options())
         identity = dict(settings["identity"], firmware_version=options["firmware_boot"]["version"])
         self.station = Station(identity, board, self.store, now=now_ms(), wall_ms=time.time_ns() // 1000000,

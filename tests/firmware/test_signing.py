@@ -1,6 +1,6 @@
-"""The CPython signed-firmware checks (controller/runtime/firmware_signing_cpython.py) with certificates made in each
-test: the signing certificate against ManufacturerRootCertificates, the signature over the image (RSA and EC), and
-`stationctl firmware-pack --sign-key`.
+"""The CPython signed-firmware checks with certificates made in each test: the signing certificate against
+ManufacturerRootCertificates (the crypto port's check_chain), the signature over the image, RSA and EC
+(controller/runtime/firmware_signing_cpython.py), and `stationctl firmware-pack --sign-key`.
 """
 
 import datetime
@@ -13,6 +13,7 @@ import pytest
 
 from controller import firmware_image
 from controller.runtime import firmware_signing_cpython as signing
+from controller.runtime.crypto_cpython import CryptoPort
 from tests.certs import make_ca, make_cert
 from tests.firmware.conftest import image  # noqa: F401 (fixture)
 
@@ -33,30 +34,34 @@ def maker():
     return {"root": root, "signer": make_cert(root, "Firmware Signer", is_server=False)}
 
 
+def check(pem_text, roots):
+    return CryptoPort().check_chain(pem_text, roots, now_ms(), "ManufacturerRootCertificate")
+
+
 def test_certificate_chains_to_the_root(maker):
-    assert signing.check_certificate(pem(maker["signer"]), [pem(maker["root"])], now_ms()) is None
+    assert check(pem(maker["signer"]), [pem(maker["root"])]) is None
 
 
 def test_certificate_through_an_intermediate(maker):
     sub = make_ca("Manufacturer Sub CA", issuer=maker["root"])
     leaf = make_cert(sub, "Signer via sub", is_server=False)
-    assert signing.check_certificate(leaf.chain_pem().decode(), [pem(maker["root"])], now_ms()) is None
-    assert "does not chain" in signing.check_certificate(pem(leaf), [pem(maker["root"])], now_ms()), \
-        "without the intermediate it cannot chain"
+    assert check(leaf.chain_pem().decode(), [pem(maker["root"])]) is None
+    assert "does not chain" in check(pem(leaf), [pem(maker["root"])]), "without the intermediate it cannot chain"
 
 
 def test_certificate_refusals(maker):
     other = make_ca("Some Other Root")
     roots = [pem(maker["root"])]
-    assert "does not chain" in signing.check_certificate(pem(make_cert(other, "x", False)), roots, now_ms())
-    assert "does not chain" in signing.check_certificate(pem(other), roots, now_ms()), "self-signed"
-    assert "no ManufacturerRootCertificate" in signing.check_certificate(pem(maker["signer"]), [], now_ms())
-    assert "not a PEM" in signing.check_certificate("-----BEGIN CERTIFICATE-----\nAAAA\n", roots, now_ms())
+    assert "does not chain to an installed ManufacturerRootCertificate" in check(pem(make_cert(other, "x", False)),
+                                                                                  roots)
+    assert "does not chain" in check(pem(other), roots), "self-signed"
+    assert "not a PEM" in check("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", roots)
+    assert "no certificate" in check("hello", roots)
     past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=10)
     expired = make_cert(maker["root"], "old", False, not_before=past - datetime.timedelta(days=5), not_after=past)
-    assert "not valid now" in signing.check_certificate(pem(expired), roots, now_ms())
+    assert "outside its validity" in check(pem(expired), roots)
     forged = make_cert(make_ca("Manufacturer Root"), "forged", False)      # same name, other key
-    assert "does not chain" in signing.check_certificate(pem(forged), roots, now_ms())
+    assert "does not chain" in check(pem(forged), roots)
 
 
 @pytest.mark.parametrize("key", ["rsa", "ec"])
@@ -79,20 +84,17 @@ def test_signature_edge_cases(maker, image):
     assert "not a PEM" in signing.verify_signature(image, None, {"signature": "AAAA", "signingCertificate": "x"})
 
 
-def test_install_registers_both_seams(maker, image):
-    from controller.features import signed_firmware
-    saved = list(firmware_image.VERIFIERS), list(signed_firmware.CERTIFICATE_CHECKS)
+def test_install_registers_the_verifier_once(maker, image):
+    saved = list(firmware_image.VERIFIERS)
     try:
         signing.install()
         signing.install()
         assert firmware_image.VERIFIERS.count(signing.verify_signature) == 1
-        assert signed_firmware.CERTIFICATE_CHECKS == [signing.check_certificate]
         bad = {"signature": signing.sign(image, make_ca("x").key_pem), "signingCertificate": pem(maker["signer"])}
         with pytest.raises(firmware_image.ImageError, match="does not match"):
             firmware_image.verify(image, bad)
     finally:
-        firmware_image.VERIFIERS[:] = saved[0]
-        signed_firmware.CERTIFICATE_CHECKS[:] = saved[1]
+        firmware_image.VERIFIERS[:] = saved
 
 
 def test_firmware_pack_sign_key(tmp_path, maker):

@@ -19,6 +19,7 @@ from tests.micropython import security_scenarios
 from tests.micropython import logs_scenarios
 from tests.micropython import signed_firmware_scenarios
 from tests.micropython import security_event_scenarios
+from tests.micropython import certificate_scenarios
 
 log.set_sink(lambda level, name, text: None, log.ERROR)   # the traffic log is noise here
 suite.imported()
@@ -40,6 +41,8 @@ for scenario in logs_scenarios.SCENARIOS:
 for scenario in signed_firmware_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in security_event_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in certificate_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 
 for scenario in power_cut_scenarios.SCENARIOS:
