@@ -42,6 +42,7 @@ DOC = "firmware.json"
 IMAGE_FILE = "firmware-download.tar.gz"
 PROTOCOLS = ("FTP", "FTPS", "HTTP", "HTTPS")
 HEALTH_LIMIT_MS = 300000
+SCHEDULED_MS = 1000
 PLAIN = ("Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing", "Installed")
 PLAIN_AS = {"InstallVerificationFailed": "InstallationFailed"}
 
@@ -150,7 +151,7 @@ class Firmware(Feature):
             return
         self.phase = "download"
         self._save(now)
-        if start_at > now:
+        if start_at - now >= SCHEDULED_MS:       # not for the few ms two clocks differ by
             self.st.after_reply(lambda when: self.report("DownloadScheduled", when))
 
     def _at(self, epoch, now):
