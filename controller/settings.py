@@ -19,6 +19,7 @@ DEFAULTS = {
     "data_dir": "var/station",
     "identity": {},
     "sim_api_port": 0,
+    "sim_time_scale": 1,
     "log_level": "info",
     "reconnect": {"min_s": 1, "max_s": 60},
     "dashboard": {"enabled": True, "bind": "127.0.0.1", "port": 8080, "password_hash": None},
@@ -125,6 +126,10 @@ def check(data, path="<settings>"):
     port = _want(path, out, "sim_api_port", (int,), "use a TCP port number, or 0 to pick a free one")
     if not 0 <= port <= 65535:
         _fail(path, "sim_api_port", "must be 0 to 65535", "use a TCP port number, or 0 to pick a free one")
+    scale = out["sim_time_scale"]
+    if scale is True or scale is False or not isinstance(scale, (int, float)) or not 1 <= scale <= 100:
+        _fail(path, "sim_time_scale", "must be a number from 1 to 100", "use 1 (real time), or e.g. 20 to run the "
+              "simulated station and its world 20 times faster (desktop-sim only)")
     if out["log_level"] not in LOG_LEVELS:
         _fail(path, "log_level", "must be one of " + ", ".join(LOG_LEVELS), 'use "info"')
     rc = _want(path, out, "reconnect", (dict,), 'use an object such as {"min_s": 1, "max_s": 60}')

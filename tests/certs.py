@@ -109,12 +109,14 @@ def _general_name(name):
         return x509.DNSName(name)
 
 
-def sign_csr(ca, csr_pem, days=30):
-    """Sign a PEM PKCS#10 request (e.g. from SignCertificate.req) as a client certificate; returns PEM bytes."""
+def sign_csr(ca, csr_pem, days=30, not_before=None, not_after=None, subject=None):
+    """Sign a PEM PKCS#10 request (e.g. from SignCertificate.req) as a client certificate; returns PEM bytes.
+    `subject` (an x509.Name) replaces the request's, to make a wrong certificate on purpose."""
     csr = x509.load_pem_x509_csr(csr_pem.encode() if isinstance(csr_pem, str) else csr_pem)
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (_builder(csr.subject, ca.cert.subject, csr.public_key(), now - datetime.timedelta(minutes=5),
-                     now + datetime.timedelta(days=days))
+    not_before = not_before or now - datetime.timedelta(minutes=5)
+    cert = (_builder(subject or csr.subject, ca.cert.subject, csr.public_key(), not_before,
+                     not_after or not_before + datetime.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .sign(ca.key, hashes.SHA256()))

@@ -35,6 +35,8 @@ def write(tmp_path, doc, name="site.json"):
     ({"reconnect": {"min_s": 0}}, "reconnect.min_s", "positive"),
     ({"tls": {"ca": "x"}}, "tls.ca", "not a known TLS setting"),
     ({"firmware": {"accept_unsigned": "no"}}, "firmware.accept_unsigned", "true or false"),
+    ({"sim_time_scale": 0.5}, "sim_time_scale", "1 to 100"),
+    ({"sim_time_scale": True}, "sim_time_scale", "1 to 100"),
 ])
 def test_bad_settings_name_the_file_field_and_fix(tmp_path, change, field, words):
     doc = dict(GOOD)
@@ -67,6 +69,14 @@ def test_run_with_a_bad_file_exits_2_with_the_message(tmp_path):
                           capture_output=True, text=True, timeout=30, env=dict(os.environ, PYTHONPATH=ROOT))
     assert proc.returncode == 2
     assert "cannot start" in proc.stderr and "no-such-board" in proc.stderr and "Fix:" in proc.stderr
+
+
+def test_sim_time_scale_only_on_the_simulator(tmp_path):
+    path = write(tmp_path, dict(GOOD, board="raspberry-pi", sim_time_scale=20))
+    proc = subprocess.run([sys.executable, "-m", "controller.runtime.cli", "run", "--config", path], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert proc.returncode == 2
+    assert path + ": field 'sim_time_scale'" in proc.stderr and "real hardware" in proc.stderr, proc.stderr
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["demo", "--help"], ["csms", "--help"],

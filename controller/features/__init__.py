@@ -26,6 +26,8 @@ from controller.features.security_profile import SecurityProfile
 from controller.features.logs import Logs
 from controller.features.signed_firmware import SignedFirmware
 from controller.features.certificates import Certificates
+from controller.features.certificate_signing import CertificateSigning
+from controller.features.extended_trigger import ExtendedTrigger
 
 DEFAULT_FEATURES = (Registration, Connectors, Availability, Configuration, Connectivity, Authorization, Metering,
                     Outbox, Transactions, Energy, Reset, DataTransfer, Heartbeat, Status)
@@ -40,3 +42,4 @@ DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)
 DEFAULT_FEATURES += (Logs,)
 DEFAULT_FEATURES += (SignedFirmware,)
 DEFAULT_FEATURES += (Certificates,)
+DEFAULT_FEATURES += (CertificateSigning, ExtendedTrigger)

@@ -17,7 +17,8 @@ CPython). Without it nothing can be checked: InstallCertificate is Rejected; the
 Certificates, keys and the index live in the security store (controller/secret_store.py, cert_store.py).
 
 For the security feature (features/security_profile.py): `roots(kind)`, `has_root()`, `client()`,
-`trial_commit()`, `trial_revert()`. For signed firmware: `roots("ManufacturerRootCertificate")`.
+`trial_commit()`, `trial_revert()`. For signed firmware: `roots("ManufacturerRootCertificate")`. For the station's
+own certificate (features/certificate_signing.py): `client_entry()`, `new_client(chain, key, not_after)`.
 """
 
 from controller import cert_store as cs
@@ -78,11 +79,35 @@ class Certificates(Feature):
     def client(self):
         """(certificate file, key file) of the ChargePointCertificate to connect with, relative to the data
         folder, or None. While a new one is tried, the new one."""
-        index = self.index()
-        entry = index.get("trial") or index.get("client")
+        entry = self.client_entry()
         if entry is None:
             return None
         return (FOLDER + "/" + entry["cert"], FOLDER + "/" + entry["key"])
+
+    def client_entry(self):
+        """{"cert", "key", "not_after"} of the ChargePointCertificate in use (or being tried), or None."""
+        index = self.index()
+        return index.get("trial") or index.get("client")
+
+    def new_client(self, chain_pem, key_pem, not_after):
+        """Keep a new ChargePointCertificate (chain and key) and try it: at profile 3 the security feature
+        reconnects with it and falls back when it fails; below 3 it is final at once. False when the store
+        cannot be written."""
+        index = self.index()
+        stem = cs.new_name(index, "cp", "")
+        entry = {"cert": stem + ".pem", "key": stem + ".key", "not_after": not_after}
+        superseded = index.get("trial")
+        index["trial"] = entry
+        if not (self.secrets.write(entry["cert"], chain_pem) and self.secrets.write(entry["key"], key_pem)
+                and self.save(index)):
+            self._remove_files(entry)
+            return False
+        if superseded is not None:
+            self._remove_files(superseded)
+        security = self.st.feature.get("security")
+        if security is None or not security.client_certificate_changed():
+            self.trial_commit()
+        return True
 
     def trial_commit(self):
         index = self.index()

@@ -48,17 +48,17 @@ class RemoteTrigger(Feature):
                 registration.send(now)
             return
         if requested == "Heartbeat":
-            self._track(st.feature["heartbeat"].send(now))
+            self.track(st.feature["heartbeat"].send(now))
         elif requested == "StatusNotification":
             for c in ([st.connector(cid)] if cid is not None else st.connectors):
-                self._track(st.feature["status"].report(c, now))
+                self.track(st.feature["status"].report(c, now))
         elif requested == "MeterValues":
             for c in ([st.connector(cid)] if cid is not None else st.connectors[1:]):
-                self._track(st.call("MeterValues", self._meter_values(c, now)))
+                self.track(st.call("MeterValues", self._meter_values(c, now)))
         else:
             feature = st.feature.get(STATUS_OF[requested])
             ask = getattr(feature, "trigger_status", None)
-            self._track(st.call(requested, {"status": ask() if ask is not None else "Idle"}))
+            self.track(st.call(requested, {"status": ask() if ask is not None else "Idle"}))
 
     def _meter_values(self, c, now):
         metering = self.st.feature["metering"]
@@ -72,8 +72,9 @@ class RemoteTrigger(Feature):
                 payload["transactionId"] = tx_id
         return payload
 
-    def _track(self, entry):
-        """Let the triggered CALL through while Pending, until it is answered or fails."""
+    def track(self, entry):
+        """Let a triggered CALL (also one of ExtendedTriggerMessage's) through while Pending, until it is answered
+        or fails."""
         if entry is None:
             return
         triggered = self.st.triggered

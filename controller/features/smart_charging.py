@@ -83,7 +83,8 @@ class SmartCharging(Feature):
         if not self.supported:
             return
         doc = storage.load_doc(self.st.store, DOC, [])
-        for e in (doc if isinstance(doc, list) else []):
+        doc = doc if isinstance(doc, list) else []
+        for e in doc:
             try:
                 p = e["p"]
                 if p["chargingProfilePurpose"] == pf.TX_PROFILE or self.st.connector(e["c"]) is None:
@@ -95,6 +96,8 @@ class SmartCharging(Feature):
                 self.entries.append(self._entry(e["c"], p, None, False))
             except (KeyError, TypeError, ValueError, AttributeError):
                 self.st.log.warning("an unreadable charging profile in " + DOC + " was dropped")
+        if len(self.entries) != len(doc):
+            self._changed(self._save(), now)     # what was dropped leaves the disk too, so both agree
         self.inst = None          # the status feature may have settled before this start
         self.dirty = True
 

@@ -37,6 +37,10 @@ def cmd_run(args):
     try:
         settings = settings_mod.load(args.config)
         board = boards.load(settings["board"])
+        if settings["sim_time_scale"] != 1 and board["hal"] != "emulated":
+            raise settings_mod.SettingsError(args.config + ": field 'sim_time_scale': speeds up simulated time, "
+                                             "but board " + board["name"] + " drives real hardware. Fix: remove "
+                                             "it (or set it to 1)")
     except (settings_mod.SettingsError, boards.BoardError) as e:
         sys.stderr.write("stationctl: cannot start: " + str(e) + "\n")
         return 2
@@ -68,8 +72,10 @@ def build_hardware_for(board, store, now):
 
 
 async def _run(settings, board, restart_argv):
-    from controller.runtime.cpython import StationRuntime, now_ms
+    from controller.runtime.cpython import StationRuntime, now_ms, set_time_scale
     from controller.storage import FileStorage
+
+    set_time_scale(settings["sim_time_scale"])
 
     os.makedirs(settings["data_dir"], exist_ok=True)
     runtime = StationRuntime(settings, board, None, restart_argv)

@@ -29,10 +29,29 @@ from controller.storage import FaultyStorage, FileStorage
 MAX_WS_MESSAGE = 4 * 1024 * 1024   # larger than the core's frame limit, so oversize frames get a CALLERROR
 HARDWARE_POLL_S = 0.1           # with no EV plugged in
 HARDWARE_POLL_EV_S = 0.04       # with one: two agreeing pilot samples, so C -> B opens the contactor within 100 ms
+HARDWARE_POLL_MIN_S = 0.01      # under sim_time_scale the polls come faster too, down to this
+
+
+_SCALE = [1, 0]                 # simulated time runs this many times faster than real time, from this instant
+
+
+def set_time_scale(scale):
+    """Run the station's clock `scale` times faster (the settings' sim_time_scale; desktop-sim only, where the
+    simulated EV and meters follow the same clock), so a long charging schedule plays in seconds."""
+    _SCALE[1] = now_ms()
+    _SCALE[0] = scale
 
 
 def now_ms():
-    return time.monotonic_ns() // 1000000
+    real = time.monotonic_ns() // 1000000
+    if _SCALE[0] == 1:
+        return real
+    return _SCALE[1] + int((real - _SCALE[1]) * _SCALE[0])
+
+
+def real_s(ms):
+    """A span of station time (ms) in real seconds, for the event loop's timers."""
+    return ms / 1000 / _SCALE[0]
 
 
 class StationRuntime:
@@ -193,7 +212,7 @@ class StationRuntime:
         """Wake the core at its next deadline (at least once a second); re-planned after every input."""
         loop = asyncio.get_running_loop()
         deadline = self.station.next_deadline()
-        delay = 1.0 if deadline is None else min(1.0, max(0.0, (deadline - now_ms()) / 1000))
+        delay = real_s(1000 if deadline is None else min(1000, max(0, deadline - now_ms())))
         if self._tick_handle is not None:
             if self._tick_handle.when() <= loop.time() + delay:
                 return      # an earlier tick stays: inputs more often than once a second must not starve it
@@ -224,7 +243,9 @@ class StationRuntime:
                 self.apply_effects()
             try:
                 ev = any(c.plugged for c in self.station.connectors[1:])
-                await asyncio.wait_for(self.hardware_wake.wait(), HARDWARE_POLL_EV_S if ev else HARDWARE_POLL_S)
+                await asyncio.wait_for(self.hardware_wake.wait(),
+                                       max(HARDWARE_POLL_MIN_S, real_s(1000 * (HARDWARE_POLL_EV_S if ev else
+                                                                               HARDWARE_POLL_S))))
             except asyncio.TimeoutError:
                 pass
 

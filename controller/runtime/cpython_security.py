@@ -128,8 +128,9 @@ def dropped_in_handshake(error):
 def diagnose(url, timeout=5):
     """Why a server dropped our whitepaper handshake: one more handshake that accepts anything (any version from
     TLS 1.0, any cipher, no certificate check), closed at once. InvalidTLSVersion when the server then speaks less
-    than TLS 1.2, InvalidTLSCipherSuite when it picks a cipher outside the whitepaper's, else None. Blocking: run it
-    in a thread. No OCPP or HTTP byte is sent."""
+    than TLS 1.2, InvalidTLSCipherSuite when it picks a cipher outside the whitepaper's, InvalidTLSVersion too when
+    it closes on this hello without a single TLS record (it speaks no TLS at all: a ws:// endpoint where profile 2
+    or 3 needs wss://, a downgrade), else None. Blocking: run it in a thread. No OCPP or HTTP byte is sent."""
     parts = urlsplit(url)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
@@ -142,6 +143,8 @@ def diagnose(url, timeout=5):
         with socket.create_connection((parts.hostname, parts.port or 443), timeout) as raw:
             with ctx.wrap_socket(raw, server_hostname=parts.hostname) as tls:
                 version, cipher = tls.version(), tls.cipher()[0]
+    except (ssl.SSLEOFError, ConnectionResetError):
+        return "InvalidTLSVersion"
     except (OSError, ssl.SSLError):
         return None
     if version not in ("TLSv1.2", "TLSv1.3"):

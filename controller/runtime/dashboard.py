@@ -238,7 +238,8 @@ def _oldest_age_s(station, pending):
 
 
 def _now_ms():
-    return time.monotonic_ns() // 1000000
+    from controller.runtime.cpython import now_ms
+    return now_ms()
 
 
 def _feature_status(station, name):

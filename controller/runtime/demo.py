@@ -21,6 +21,7 @@ CP_ID = "DEMO-CP1"
 SCENARIOS = {
     "session": ("controller.runtime.demo", "scripted_session"),
     "reservation": ("controller.runtime.demo_reservation", "reservation_scenario"),
+    "smart-charging": ("controller.runtime.demo_smart", "smart_charging_scenario"),
 }
 
 

@@ -208,6 +208,8 @@ def test_x_sec_downgrade_settings_cannot_lower_a_stored_profile_and_no_ws_at_pro
             await asyncio.sleep(2.5)
             assert csms.handshakes == [], "no plain WebSocket upgrade at profile 2"
             assert "wss://" in station.log_text() and "security profile 2" in station.log_text()
+            with open(os.path.join(station.settings["data_dir"], "security.log")) as f:
+                assert "InvalidTLSVersion" in f.read(), "the server speaks no TLS: a downgrade, with its event"
     run(body())
 
 

@@ -1,4 +1,4 @@
-"""Certificate and ExtendedTriggerMessage scenarios that need no crypto port (pytest on CPython, tx_suite.py on
+"""Certificate, CertificateSigned and ExtendedTriggerMessage scenarios that need no crypto port (pytest on CPython, tx_suite.py on
 MicroPython): without X.509 support the station refuses what needs it and answers the rest from its index."""
 
 import json
@@ -53,6 +53,23 @@ def certificates_bad_index_document_is_an_empty_store():
     expect(status(b, "GetInstalledCertificateIds", {"certificateType": CS}) == "NotFound", "empty, no crash")
 
 
-SCENARIOS = [certificates_without_a_crypto_port_refuse_install_and_never_crash,
+def extended_trigger_without_a_crypto_port():
+    b = Bench()
+    b.connect()
+    expect(status(b, "ChangeConfiguration", {"key": "CpoName", "value": "CPO"}) == "Accepted", "CpoName")
+    expect(status(b, "ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"}) == "Rejected",
+           "no CSR without X.509 support")
+    expect(not b.sent("SignCertificate"), "nothing sent")
+    mark = b.mark()
+    expect(status(b, "ExtendedTriggerMessage", {"requestedMessage": "FirmwareStatusNotification"}) == "Accepted",
+           "firmware status")
+    expect(status(b, "ExtendedTriggerMessage", {"requestedMessage": "Heartbeat"}) == "Accepted", "heartbeat")
+    expect([a for a, p in b.since(mark)] == ["SignedFirmwareStatusNotification", "Heartbeat"], repr(b.since(mark)))
+    got = b.csms_call("CertificateSigned", {"certificateChain": PEM})
+    expect(got == ("result", {"status": "Rejected"}), "CertificateSigned without a request: " + repr(got))
+
+
+SCENARIOS = [extended_trigger_without_a_crypto_port,
+             certificates_without_a_crypto_port_refuse_install_and_never_crash,
              certificates_index_answers_without_a_crypto_port,
              certificates_bad_index_document_is_an_empty_store]

@@ -89,14 +89,17 @@ def x_sec_15_retries_then_failure_uploading_once():
     finish(b, ok=False, error="timed out")
     b.advance(29000)
     expect(take(b, "upload") == [], "the retry waits retryInterval")
-    expect(b.station.feature["logs"].last_status() == {"status": "Uploading", "requestId": 11}, "still uploading")
+    got = b.csms_call("ExtendedTriggerMessage", {"requestedMessage": "LogStatusNotification"})
+    expect(got == ("result", {"status": "Accepted"}), repr(got))
+    expect(b.sent("LogStatusNotification")[-1] == {"status": "Uploading", "requestId": 11},
+           "triggered while waiting for the retry: still Uploading, with the requestId")
     b.advance(1000)
     finish(b, ok=False, error="timed out")
     b.advance(30000)
     finish(b, ok=False, error="timed out")
     b.advance(600000)
     expect(take(b, "upload") == [], "1 + retries attempts")
-    expect(lsn(b, mark) == [("Uploading", 11), ("UploadFailure", 11)], repr(lsn(b, mark)))
+    expect(lsn(b, mark) == [("Uploading", 11), ("Uploading", 11), ("UploadFailure", 11)], repr(lsn(b, mark)))
 
 
 def x_sec_15_new_get_log_cancels_the_running_one():

@@ -55,6 +55,13 @@ def events(b, kind, mark=0):
     return [p for a, p in b.since(mark, "SecurityEventNotification") if p["type"] == kind]
 
 
+def triggered_status(b):
+    """ExtendedTriggerMessage(FirmwareStatusNotification): the SignedFirmwareStatusNotification it sends."""
+    got = b.csms_call("ExtendedTriggerMessage", {"requestedMessage": "FirmwareStatusNotification"})
+    expect(got == ("result", {"status": "Accepted"}), repr(got))
+    return b.sent("SignedFirmwareStatusNotification")[-1]["status"]
+
+
 def download_ok(b, ok=True):
     spec = take(b, "download")[-1][1]
     b.event({"type": "transfer_done", "id": spec["id"], "ok": ok, "error": None if ok else "HTTP 404 Not Found"})
@@ -84,6 +91,7 @@ def tc_080_signed_update_verified_installed():
     expect(b.sent("FirmwareStatusNotification") == [], "no plain FirmwareStatusNotification")
     expect(events(b, "FirmwareUpdated", boot_mark) != [], "FirmwareUpdated")
     expect(b.station.feature["firmware"].status_name() == "Idle", "Idle after Installed")
+    expect(triggered_status(b) == "Idle", "ExtendedTriggerMessage: Idle after Installed (L01.FR.29)")
 
 
 def tc_081_invalid_signature_not_installed():
@@ -98,7 +106,7 @@ def tc_081_invalid_signature_not_installed():
     expect(take(b, "install") == [] and b.resets == [], "not installed")
     expect(events(b, "InvalidFirmwareSignature", mark) != [], "InvalidFirmwareSignature")
     expect(b.station.connectors[1].status == "Available", "connectors in service")
-    expect(b.station.feature["firmware"].status_name() == "InvalidSignature", "the last status")
+    expect(triggered_status(b) == "InvalidSignature", "ExtendedTriggerMessage: the last status (L01.FR.28)")
 
 
 def x_sec_17_invalid_signing_certificate_no_download():

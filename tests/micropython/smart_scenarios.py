@@ -262,6 +262,7 @@ def x_sc_09_persist_restart_and_tx_profile_ends():
     b.connect()
     b.meter(1, 1000)          # the meter's first reading closes the transaction that the power cut ended
     expect(installed(b) == [(0, 1), (1, 2)], "kept across a power cut; the TxProfile ended with its transaction")
+    expect(b'"TxProfile"' not in b.store.read("charging_profiles.json"), "and it left the disk too")
     expect(periods(composite(b, 1, 60)) == [(0, 12)], "TxDefault again")
     charging(b)
     b.tag("TAG1")
