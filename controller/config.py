@@ -30,20 +30,40 @@ class Key:
     a False answer refuses the change.
     """
 
+    # Defaults as class attributes: an instance stores only what differs, which keeps ~45 keys small on a board.
+    access = "RW"
+    minimum = None
+    maximum = None
+    reboot = False
+    check = None
+    max_items_key = None
+    max_len = 500
+    persist = True
+    saver = None
+
     def __init__(self, name, kind, default, access="RW", minimum=None, maximum=None, reboot=False,
                  check=None, max_items_key=None, max_len=500, persist=True, saver=None):
         self.name = name
         self.kind = kind
         self.default = default
-        self.access = access
-        self.minimum = minimum
-        self.maximum = maximum
-        self.reboot = reboot
-        self.check = check
-        self.max_items_key = max_items_key
-        self.max_len = max_len
-        self.persist = persist
-        self.saver = saver
+        if access != "RW":
+            self.access = access
+        if minimum is not None:
+            self.minimum = minimum
+        if maximum is not None:
+            self.maximum = maximum
+        if reboot is not False:
+            self.reboot = reboot
+        if check is not None:
+            self.check = check
+        if max_items_key is not None:
+            self.max_items_key = max_items_key
+        if max_len != 500:
+            self.max_len = max_len
+        if persist is not True:
+            self.persist = persist
+        if saver is not None:
+            self.saver = saver
 
 
 def to_text(kind, value):
@@ -84,7 +104,7 @@ def parse(kind, text):
 class Registry:
     def __init__(self, store):
         self.store = store
-        self.keys = {}        # lower-case name -> Key
+        self.keys = {}        # canonical name -> Key (find() also matches other cases)
         self.order = []       # keys in registration order, for GetConfiguration
         self.values = {}      # canonical name -> typed value
         self.listeners = {}   # canonical name -> [fn(value)]
@@ -92,10 +112,9 @@ class Registry:
         self.unsaved = False  # a value set from inside the station that the storage refused: written by flush()
 
     def add(self, key):
-        low = key.name.lower()
-        if low in self.keys:
+        if self.find(key.name) is not None:
             return
-        self.keys[low] = key
+        self.keys[key.name] = key
         self.order.append(key)
         value = key.default
         if key.persist and key.name in self._saved:
@@ -113,13 +132,29 @@ class Registry:
             self.add(key)
 
     def find(self, name):
-        return self.keys.get(name.lower()) if isinstance(name, str) else None
+        """The Key named `name` in any case (OCPP key names are case-insensitive), or None."""
+        if not isinstance(name, str):
+            return None
+        key = self.keys.get(name)
+        if key is None:
+            # no lower-case copy of every name is kept (heap on a board): a differently cased name is looked for
+            low = name.lower()
+            for k in self.order:
+                if k.name.lower() == low:
+                    return k
+        return key
+
+    def _key(self, name):
+        key = self.find(name)
+        if key is None:
+            raise KeyError(name)
+        return key
 
     def get(self, name):
-        return self.values[self.keys[name.lower()].name]
+        return self.values[self._key(name).name]
 
     def on_change(self, name, fn):
-        self.listeners.setdefault(self.keys[name.lower()].name, []).append(fn)
+        self.listeners.setdefault(self._key(name).name, []).append(fn)
 
     def _problem(self, key, value):
         if key.kind == INT:
@@ -137,8 +172,7 @@ class Registry:
 
     def set_internal(self, name, value):
         """Set a value from inside the station (e.g. HeartbeatInterval from BootNotification.conf)."""
-        key = self.keys[name.lower()]
-        self._store(key, value, True)
+        self._store(self._key(name), value, True)
 
     def change(self, name, text):
         """ChangeConfiguration: returns (status, reason)."""
@@ -187,7 +221,7 @@ class Registry:
 
     def preset(self, name, value):
         """Set a value the station already holds elsewhere (no write, no listeners): e.g. after a fall-back."""
-        self.values[self.keys[name.lower()].name] = value
+        self.values[self._key(name).name] = value
 
     def take_saved(self, name):
         """Remove `name` from config.json and return what was stored there (None if nothing): for values that

@@ -3,6 +3,10 @@
 #   micropython          the plain interpreter (asyncio from lib/, no TLS: the build has MICROPY_PY_SSL=0)
 #   micropython-frozen   the same with controller/, drivers/, boards/ (and drivers/sim/) frozen in, as a board
 #                        build has them (manifest: tools/firmware/manifest_unix.py)
+#   micropython-frozen32 the frozen build compiled 32-bit (MICROPY_FORCE_32BIT): 4-byte pointers and 16-byte GC
+#                        blocks, the object sizes of an ESP32, for heap figures that match a board. Built only where
+#                        gcc can link 32-bit code (Debian: apt-get install gcc-multilib); otherwise the reason is
+#                        left in .frozen32-missing and the tests that need it are skipped
 #   mpy-cross            the matching bytecode compiler
 #   lib/asyncio/         MicroPython's asyncio package, for the plain interpreter (MICROPYPATH)
 # The plain build is kept while the source tarball is unchanged; the frozen one is rebuilt (about 20 s) when
@@ -48,4 +52,19 @@ if [ ! -x "$out/micropython-frozen" ] || [ "$(cat "$out/.frozen-stamp" 2>/dev/nu
   cp "$out/src/ports/unix/build-frozen/micropython-frozen" "$out/micropython-frozen"
   echo "$frozen_sum" >"$out/.frozen-stamp"
 fi
+probe=$(mktemp -d)
+if echo 'int main(void){return 0;}' >"$probe/t.c" && gcc -m32 "$probe/t.c" -o "$probe/t" 2>/dev/null; then
+  rm -f "$out/.frozen32-missing"
+  if [ ! -x "$out/micropython-frozen32" ] || [ "$(cat "$out/.frozen32-stamp" 2>/dev/null)" != "$frozen_sum" ]; then
+    echo "micropython_unix: building the 32-bit frozen interpreter (about a minute the first time)..." >&2
+    make -s -C "$out/src/ports/unix" -j"$(nproc 2>/dev/null || echo 2)" MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 \
+      MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 MPY_LIB_DIR="$out/emptylib" BUILD=build-frozen32 \
+      PROG=micropython-frozen32 FROZEN_MANIFEST="$manifest" >&2
+    cp "$out/src/ports/unix/build-frozen32/micropython-frozen32" "$out/micropython-frozen32"
+    echo "$frozen_sum" >"$out/.frozen32-stamp"
+  fi
+else
+  echo "gcc cannot build 32-bit programs here (Debian/Ubuntu: apt-get install gcc-multilib)" >"$out/.frozen32-missing"
+fi
+rm -rf "$probe"
 echo "$out"

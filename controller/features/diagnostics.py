@@ -15,7 +15,6 @@ is only sent in answer to TriggerMessage. An upload in progress is not kept acro
 from controller import clock as clockmod
 from controller.feature import Feature
 from controller.features.firmware import scheme_of
-from controller.upload_run import UploadRun
 
 BUNDLE_FILE = "diagnostics-upload.tar.gz"
 
@@ -61,6 +60,7 @@ class Diagnostics(Feature):
         location = payload["location"]
         self.run = None
         if supported(self.st, location):
+            from controller.upload_run import UploadRun   # loaded when a transfer is asked for (heap)
             self.run = UploadRun(self.st, "diag-" + str(self.n), location, payload.get("retries"),
                                  payload.get("retryInterval"), {"file": BUNDLE_FILE, "name": name, "bundle": window},
                                  self._outcome, "diagnostics", now)

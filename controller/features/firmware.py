@@ -36,7 +36,6 @@ from controller import config
 from controller import storage
 from controller.feature import Feature
 from controller.rpc import CallError
-from controller.transfer_job import TransferJob
 
 DOC = "firmware.json"
 IMAGE_FILE = "firmware-download.tar.gz"
@@ -94,6 +93,7 @@ class Firmware(Feature):
         if isinstance(install_epoch, int) and not isinstance(install_epoch, bool):
             self.install_at = now + max(0, install_epoch - self.st.clock.epoch_ms(now))
         if self.phase == "download":
+            from controller.transfer_job import TransferJob   # only with a job under way (heap)
             self.job = TransferJob.from_doc(doc.get("job"), self.st.clock, now)
             if self.job is None:
                 self.phase = None
@@ -141,6 +141,7 @@ class Firmware(Feature):
         self.verifying = False
         self.n += 1
         self.context = context or {}
+        from controller.transfer_job import TransferJob
         self.job = TransferJob(location, retries, interval_s, start_at)
         if scheme_of(location) not in self.protocols():
             self.st.log.warning("UpdateFirmware: " + location + " uses no protocol of " + ",".join(self.protocols()))

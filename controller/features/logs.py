@@ -29,7 +29,6 @@ epoch ms or None); the runtime builds `file`, uploads it as `name` and answers t
 from controller import clock as clockmod
 from controller.feature import Feature
 from controller.features.diagnostics import supported, upload_name
-from controller.upload_run import UploadRun
 
 FAILURES = {"permission": "PermissionDenied", "unsupported": "NotSupportedOperation", "protocol": "BadMessage"}
 
@@ -72,6 +71,7 @@ class Logs(Feature):
         if spec is None:
             return {"status": status}
         if supported(self.st, location):
+            from controller.upload_run import UploadRun   # loaded when a transfer is asked for (heap)
             self.run = UploadRun(self.st, "log-" + str(self.n), location, payload.get("retries"),
                                  payload.get("retryInterval"), spec, self._outcome, "log", now)
         else:

@@ -1,6 +1,10 @@
 """The interpreters the unix-port tests run: CPython, and the MicroPython unix port built by
-tools/micropython_unix.sh (plain and frozen). `micropython(frozen=False)` builds it when missing or stale (cached
-in tools/micropython-unix/) and returns the command line prefix; `env()` gives the environment it needs."""
+tools/micropython_unix.sh. `micropython(variant=...)` builds it when missing or stale (cached in
+tools/micropython-unix/) and returns the command line prefix; `env()` gives the environment it needs.
+
+Variants: "plain" (the project tree on MICROPYPATH), "frozen" (controller/, drivers/, boards/ frozen in, 64-bit)
+and "frozen32" (the same built 32-bit, the object sizes of an ESP32; only where gcc can build 32-bit code).
+"""
 
 import os
 import subprocess
@@ -8,6 +12,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_SCRIPT = os.path.join(ROOT, "tools", "micropython_unix.sh")
+BINARIES = {"plain": "micropython", "frozen": "micropython-frozen", "frozen32": "micropython-frozen32"}
 _built = []
 
 
@@ -20,10 +25,23 @@ def build_dir():
     return _built[0]
 
 
-def micropython(frozen=False, heap=None):
+def available(variant):
+    return os.access(os.path.join(build_dir(), BINARIES[variant]), os.X_OK)
+
+
+def missing_reason(variant):
+    note = os.path.join(build_dir(), "." + variant + "-missing")
+    if os.path.exists(note):
+        with open(note) as f:
+            return f.read().strip()
+    return BINARIES[variant] + " was not built (tools/micropython_unix.sh)"
+
+
+def micropython(frozen=False, heap=None, variant=None):
     """argv prefix of the unix port; `heap` like "96k" sets -X heapsize."""
-    binary = os.path.join(build_dir(), "micropython-frozen" if frozen else "micropython")
-    argv = [binary]
+    if variant is None:
+        variant = "frozen" if frozen else "plain"
+    argv = [os.path.join(build_dir(), BINARIES[variant])]
     if heap is not None:
         argv += ["-X", "heapsize=" + heap]
     return argv

@@ -19,12 +19,14 @@ START = gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
 import asyncio  # noqa: E402
 
 import boards  # noqa: E402
+from controller import heap as heap_mod  # noqa: E402
 from controller import log  # noqa: E402
-from controller import settings as settings_mod  # noqa: E402
 from controller.runtime.micropython.loop import Runtime  # noqa: E402
 from controller.runtime.micropython.net import Network  # noqa: E402
 from controller.storage import FileStorage  # noqa: E402
 
+USAGE = ("usage: micropython -m controller.runtime.micropython.main --config settings.json "
+         "[--hardware-link HOST:PORT] [--heap-report]")
 LEVELS = {"debug": log.DEBUG, "info": log.INFO, "warning": log.WARNING, "error": log.ERROR}
 WDT_TIMEOUT_MS = 8000
 
@@ -72,12 +74,19 @@ def _watchdog(board):
 
 def run(config="settings.json", hardware_link=None, heap_report=False):
     heap = HeapReport() if heap_report else None
+    from controller import settings as settings_mod
     try:
         settings = settings_mod.load(config)
         board = boards.load(settings["board"])
     except (settings_mod.SettingsError, boards.BoardError) as e:
         print("station: cannot start: " + str(e))
         return 2
+    finally:
+        # the settings loader and the board's device checker (7 KB of tables) are needed once
+        heap_mod.unload("controller.settings", "boards.devices_check", "drivers.devices")
+        del settings_mod
+    for text_only in ("description", "notes"):    # free text for people, not used on the board
+        board.pop(text_only, None)
     log.set_sink(_sink, LEVELS[settings["log_level"]])
     store = FileStorage(settings["data_dir"])
     runtime = Runtime(settings, board, store, network=Network(board, settings.get("wifi")), heap=heap)
@@ -109,7 +118,7 @@ def _cli(argv):
         elif argv[i] == "--heap-report":
             report = True
         elif argv[i] in ("-h", "--help"):
-            print(__doc__)
+            print(USAGE)
             return 0
         i += 1
     return run(config, link, report)

@@ -113,13 +113,13 @@ def random_bytes(n):
         return bytes([random.getrandbits(8) for _ in range(n)])
 
 
-def mask(data, key):
-    """`data` XOR the 4-byte `key`, repeated (in place on a bytearray, which is returned)."""
+def mask(data, key, start=0):
+    """`data` XOR the 4-byte `key`, repeated from offset `start` (in place on a bytearray, which is returned)."""
     buf = data if isinstance(data, bytearray) else bytearray(data)
     k0, k1, k2, k3 = key[0], key[1], key[2], key[3]
     n = len(buf)
-    i = 0
-    end4 = n - (n % 4)
+    i = start
+    end4 = n - ((n - start) % 4)
     while i < end4:
         buf[i] ^= k0
         buf[i + 1] ^= k1
@@ -127,13 +127,13 @@ def mask(data, key):
         buf[i + 3] ^= k3
         i += 4
     while i < n:
-        buf[i] ^= key[i % 4]
+        buf[i] ^= key[(i - start) % 4]
         i += 1
     return buf
 
 
 def frame(opcode, payload, fin=True):
-    """A masked client frame."""
+    """A masked client frame, built in one buffer (no copies of the payload beyond it: heap on a board)."""
     n = len(payload)
     first = (0x80 if fin else 0) | opcode
     if n < 126:
@@ -143,7 +143,12 @@ def frame(opcode, payload, fin=True):
     else:
         head = struct.pack("!BBQ", first, 0x80 | 127, n)
     key = random_bytes(4)
-    return head + key + mask(payload, key)
+    start = len(head) + 4
+    buf = bytearray(start + n)
+    buf[0:len(head)] = head
+    buf[len(head):start] = key
+    buf[start:] = payload
+    return mask(buf, key, start)
 
 
 async def _read_head(reader):
