@@ -13,6 +13,8 @@ entry and every entry has its file.
 The verification seam: `VERIFIERS` is a list of functions `fn(path, manifest, context) -> None or reason` that
 `verify` calls after its own checks, in order; the first reason rejects the image. `context` is what the request
 carried (e.g. a signature and signing certificate for SignedUpdateFirmware); UpdateFirmware passes {}.
+`run_verifiers(path, None, context)` runs them alone, before the structural checks, for the signature step of a
+signed update (manifest None); the CPython runtime registers its signature check (firmware_signing_cpython).
 The format is documented in docs/firmware.md; `stationctl firmware-pack` builds images.
 """
 
@@ -216,13 +218,21 @@ def _walk(path, on_file=None, on_dir=None):
         stream.close()
 
 
-def verify(path, context=None):
-    """The manifest of a valid image, or raise ImageError. Runs the structural checks, then VERIFIERS."""
-    manifest = _walk(path)
+def run_verifiers(path, manifest, context):
+    """The first VERIFIERS reason against the image, or None."""
     for fn in VERIFIERS:
         reason = fn(path, manifest, context or {})
         if reason:
-            raise ImageError(reason)
+            return reason
+    return None
+
+
+def verify(path, context=None):
+    """The manifest of a valid image, or raise ImageError. Runs the structural checks, then VERIFIERS."""
+    manifest = _walk(path)
+    reason = run_verifiers(path, manifest, context)
+    if reason:
+        raise ImageError(reason)
     return manifest
 
 

@@ -23,7 +23,7 @@ DEFAULTS = {
     "log_level": "info",
     "reconnect": {"min_s": 1, "max_s": 60},
     "dashboard": {"enabled": True, "bind": "127.0.0.1", "port": 8080, "password_hash": None},
-    "firmware": {"ca_file": None, "timeout_s": 60, "health_check_s": 300},
+    "firmware": {"ca_file": None, "timeout_s": 60, "health_check_s": 300, "accept_unsigned": True},
     "wifi": None,
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -197,6 +197,9 @@ def _firmware(path, out):
         value = merged[field]
         if value is True or value is False or not isinstance(value, (int, float)) or value <= 0:
             _fail(path, "firmware." + field, "must be a positive number of seconds", "use e.g. 60 and 300")
+    if merged["accept_unsigned"] is not True and merged["accept_unsigned"] is not False:
+        _fail(path, "firmware.accept_unsigned", "must be true or false", "use false to take signed firmware only "
+              "(SignedUpdateFirmware), true to keep plain UpdateFirmware too")
     return merged
 
 

@@ -34,6 +34,7 @@ def write(tmp_path, doc, name="site.json"):
     ({"log_level": "loud"}, "log_level", "one of"),
     ({"reconnect": {"min_s": 0}}, "reconnect.min_s", "positive"),
     ({"tls": {"ca": "x"}}, "tls.ca", "not a known TLS setting"),
+    ({"firmware": {"accept_unsigned": "no"}}, "firmware.accept_unsigned", "true or false"),
     ({"sim_time_scale": 0.5}, "sim_time_scale", "1 to 100"),
     ({"sim_time_scale": True}, "sim_time_scale", "1 to 100"),
 ])

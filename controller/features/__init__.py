@@ -23,6 +23,8 @@ from controller.features.firmware import Firmware
 from controller.features.diagnostics import Diagnostics
 from controller.features.security_events import SecurityEvents
 from controller.features.security_profile import SecurityProfile
+from controller.features.logs import Logs
+from controller.features.signed_firmware import SignedFirmware
 from controller.features.certificates import Certificates
 from controller.features.certificate_signing import CertificateSigning
 from controller.features.extended_trigger import ExtendedTrigger
@@ -37,5 +39,7 @@ DEFAULT_FEATURES += (Firmware,)
 DEFAULT_FEATURES += (Diagnostics,)
 DEFAULT_FEATURES += (PhaseRotation,)
 DEFAULT_FEATURES += (SecurityEvents, SecurityProfile)
+DEFAULT_FEATURES += (Logs,)
+DEFAULT_FEATURES += (SignedFirmware,)
 DEFAULT_FEATURES += (Certificates,)
 DEFAULT_FEATURES += (CertificateSigning, ExtendedTrigger)

@@ -1,8 +1,8 @@
 """GetDiagnostics and DiagnosticsStatusNotification (OCPP 1.6 §5.9, §4.4; TC_045_1/2, X-FW-03/04).
 
-The answer names the file at once; the upload follows with retries retryInterval apart (transfer_job.py;
-`retries=0` is still one attempt). DiagnosticsStatusNotification goes out Uploading once, at the first attempt,
-then Uploaded or UploadFailed: never a flood of Uploading. The effect is
+The answer names the file at once; the upload follows with retries retryInterval apart (upload_run.py, which
+GetLog shares; `retries=0` is still one attempt). DiagnosticsStatusNotification goes out Uploading once, at the
+first attempt, then Uploaded or UploadFailed: never a flood of Uploading. The effect is
 
     ("upload", {"id", "url", "file", "name", "bundle": {"start", "stop"}})
 
@@ -24,15 +24,28 @@ def _compact(iso):
     return iso[0:4] + iso[5:7] + iso[8:10] + "T" + iso[11:13] + iso[14:16] + iso[17:19] + "Z"
 
 
+def upload_name(st, kind, suffix, now):
+    """The name an uploaded file gets: KIND-SERIAL-20261207T165501Z.SUFFIX."""
+    return kind + "-" + (st.identity.get("serial") or "station") + "-" + _compact(st.clock.iso(now)) + suffix
+
+
+def supported(st, location):
+    """Whether `location` uses one of SupportedFileTransferProtocols (logs a warning when not)."""
+    firmware = st.feature.get("firmware")
+    protocols = firmware.protocols() if firmware is not None else ()
+    if scheme_of(location) in protocols:
+        return True
+    st.log.warning("upload to " + location + " uses no protocol of " + ",".join(protocols))
+    return False
+
+
 class Diagnostics(Feature):
     NAME = "diagnostics"
 
     def __init__(self, station):
         Feature.__init__(self, station)
-        self.job = None
+        self.run = None
         self.n = 0
-        self.name = None
-        self.window = None
 
     def actions(self):
         return {"GetDiagnostics": self.get_diagnostics}
@@ -41,51 +54,36 @@ class Diagnostics(Feature):
         if self.st.options.get("diagnostics_available") is False:
             return {}
         self.n += 1
-        serial = self.st.identity.get("serial") or "station"
-        self.name = "diagnostics-" + serial + "-" + _compact(self.st.clock.iso(now)) + ".tar.gz"
-        self.window = {"start": clockmod.parse_iso(payload.get("startTime")),
-                       "stop": clockmod.parse_iso(payload.get("stopTime"))}
+        name = upload_name(self.st, "diagnostics", ".tar.gz", now)
+        window = {"start": clockmod.parse_iso(payload.get("startTime")),
+                  "stop": clockmod.parse_iso(payload.get("stopTime"))}
         location = payload["location"]
-        from controller.transfer_job import TransferJob   # loaded when a transfer is asked for (heap)
-        self.job = TransferJob(location, payload.get("retries"), payload.get("retryInterval"), now)
-        firmware = self.st.feature.get("firmware")
-        protocols = firmware.protocols() if firmware is not None else ()
-        if scheme_of(location) not in protocols:
-            self.st.log.warning("GetDiagnostics: " + location + " uses no protocol of " + ",".join(protocols))
-            self.job = None
+        self.run = None
+        if supported(self.st, location):
+            from controller.upload_run import UploadRun   # loaded when a transfer is asked for (heap)
+            self.run = UploadRun(self.st, "diag-" + str(self.n), location, payload.get("retries"),
+                                 payload.get("retryInterval"), {"file": BUNDLE_FILE, "name": name, "bundle": window},
+                                 self._outcome, "diagnostics", now)
+        else:
             self.st.after_reply(lambda when: self._notify("UploadFailed"))
-        return {"fileName": self.name}
+        return {"fileName": name}
 
     def tick(self, now):
-        if self.job is not None and self.job.due(now):
-            if self.job.begin(now) == 1:
-                self._notify("Uploading")
-            self.st.emit(("upload", {"id": self._id(), "url": self.job.location, "file": BUNDLE_FILE,
-                                     "name": self.name, "bundle": self.window}))
+        if self.run is not None:
+            self.run.tick(now)
 
     def deadline(self):
-        return self.job.deadline() if self.job is not None else None
+        return self.run.deadline() if self.run is not None else None
 
     def on_event(self, event, now):
-        if event.get("type") != "transfer_done" or event.get("id") != self._id() or self.job is None:
-            return
-        ok = event.get("ok") is True
-        if not ok:
-            self.st.log.warning("diagnostics upload attempt " + str(self.job.attempts) + " failed: " +
-                                str(event.get("error")))
-        state = self.job.finished(ok, now, event.get("error"))
-        if state == "done":
-            self.job = None
-            self._notify("Uploaded")
-        elif state == "failed":
-            self.job = None
-            self._notify("UploadFailed")
+        if self.run is not None and self.run.on_event(event, now):
+            self.run = None
 
     def trigger_status(self):
-        return "Uploading" if self.job is not None and self.job.attempts > 0 else "Idle"
+        return "Uploading" if self.run is not None and self.run.started() else "Idle"
+
+    def _outcome(self, status, error_kind):
+        self._notify("UploadFailed" if status == "Failed" else status)
 
     def _notify(self, status):
         self.st.call("DiagnosticsStatusNotification", {"status": status})
-
-    def _id(self):
-        return "diag-" + str(self.n)

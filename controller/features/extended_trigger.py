@@ -4,8 +4,9 @@
     MeterValues, StatusNotification     the sending)
     SignChargePointCertificate          a new key pair and SignCertificate (features/certificate_signing.py);
                                         Rejected without CpoName or X.509 support
-    FirmwareStatusNotification          SignedFirmwareStatusNotification with the firmware feature's status
-                                        (`trigger_status()`), Idle without one
+    FirmwareStatusNotification          SignedFirmwareStatusNotification with the firmware feature's last
+                                        status (`status_name()`: Idle after Installed, L01.FR.28/29), Idle
+                                        without one
     LogStatusNotification               the "logs" feature's `last_status()` payload, {"status": "Idle"} without one
 
 A connectorId that names no connector is Rejected, as with TriggerMessage; a message this build cannot send is
@@ -50,7 +51,7 @@ class ExtendedTrigger(Feature):
         return {"status": "Accepted"}
 
     def _firmware_status(self):
-        ask = getattr(self.st.feature.get("firmware"), "trigger_status", None)
+        ask = getattr(self.st.feature.get("firmware"), "status_name", None)
         return ask() if ask is not None else "Idle"
 
     def _log_status(self):

@@ -27,6 +27,7 @@ Where each type comes from:
 
 import json
 
+from controller import clock as clockmod
 from controller.feature import Feature
 
 CRITICAL = ("FirmwareUpdated", "SettingSystemTime", "StartupOfTheDevice", "ResetOrReboot", "SecurityLogWasCleared",
@@ -41,6 +42,18 @@ MALFORMED = ("FormationViolation", "ProtocolError", "TypeConstraintViolation", "
              "OccurenceConstraintViolation")
 
 
+def in_window(line, start_epoch, stop_epoch):
+    """Whether a security log line (it starts with its ISO 8601 time) is within [start, stop] (epoch ms; None is
+    open-ended): GetLog's oldestTimestamp / latestTimestamp."""
+    if start_epoch is None and stop_epoch is None:
+        return True
+    cut = line.find(" ")
+    when = clockmod.parse_iso(line[:cut]) if cut > 0 else None
+    if when is None:
+        return False
+    return (start_epoch is None or when >= start_epoch) and (stop_epoch is None or when <= stop_epoch)
+
+
 class SecurityEvents(Feature):
     NAME = "security_events"
 
@@ -51,6 +64,7 @@ class SecurityEvents(Feature):
         self.memory_alarm = False
         self.recent_ids = []       # the CSMS's CALL ids on this connection
         self.log_max = station.options.get("security_log_bytes", LOG_MAX_BYTES)
+        self.rotating = False
 
     def start(self, now):
         self.st.clock.on_set = self._clock_set
@@ -78,13 +92,20 @@ class SecurityEvents(Feature):
     def _log(self, payload):
         line = (payload["timestamp"] + " " + payload["type"] + " " + payload.get("techInfo", "")).rstrip() + "\n"
         store = self.st.store
+        dropped = 0
         try:
             if store.size(LOG) + len(line) > self.log_max:
+                dropped = store.size(LOG_OLD)
                 store.write_atomic(LOG_OLD, store.read(LOG) or b"")
                 store.remove(LOG)
             store.append(LOG, line.encode(), False)
         except OSError:
             self.st.log.error("the security log could not be written")
+        if dropped > 0 and not self.rotating:
+            self.rotating = True        # the event's own line cannot rotate again: the log was just emptied
+            self.raise_event("SecurityLogWasCleared", "rotation dropped the oldest " + str(dropped) + " bytes",
+                             self.st.last_now)
+            self.rotating = False
 
     def clear_log(self, now):
         self.st.store.remove(LOG_OLD)

@@ -58,6 +58,18 @@ def _issued_by(cert, issuer):
         return False
 
 
+def _chain_problem(chain, anchors, wall_ms, anchor_name):
+    for cert in chain:
+        if not _ms(cert.not_valid_before_utc) <= wall_ms <= _ms(cert.not_valid_after_utc):
+            return "outside its validity: " + cert.subject.rfc4514_string()[:60]
+    for cert, issuer in zip(chain, chain[1:]):
+        if not _issued_by(cert, issuer):
+            return "the chain is broken at " + cert.subject.rfc4514_string()[:60]
+    if not any(_issued_by(chain[-1], root) for root in anchors):
+        return "it does not chain to an installed " + anchor_name
+    return None
+
+
 def _attribute(name, oid):
     found = name.get_attributes_for_oid(oid)
     return found[0].value if found else None
@@ -144,13 +156,20 @@ class CryptoPort:
             return "CN is not " + common_name, None
         if organization and _attribute(leaf.subject, NameOID.ORGANIZATION_NAME) != organization:
             return "O is not the CpoName " + organization, None
-        for cert in chain:
-            if not _ms(cert.not_valid_before_utc) <= wall_ms <= _ms(cert.not_valid_after_utc):
-                return "outside its validity: " + cert.subject.rfc4514_string()[:60], None
-        for cert, issuer in zip(chain, chain[1:]):
-            if not _issued_by(cert, issuer):
-                return "the chain is broken at " + cert.subject.rfc4514_string()[:60], None
-        last = chain[-1]
-        if not any(_issued_by(last, root) for root in anchors):
-            return "it does not chain to an installed CentralSystemRootCertificate", None
+        problem = _chain_problem(chain, anchors, wall_ms, "CentralSystemRootCertificate")
+        if problem is not None:
+            return problem, None
         return None, self.inspect(leaf.public_bytes(serialization.Encoding.PEM))
+
+    def check_chain(self, chain_pem, roots, wall_ms, anchor_name):
+        """None when the PEM chain (a certificate, then the CAs that issued it) is in force at `wall_ms`, each
+        certificate signed by the next and the last by one of `roots` (PEM texts, of type `anchor_name`); else the
+        reason. SignedUpdateFirmware's signing certificate (features/signed_firmware.py)."""
+        try:
+            chain = [_load(p) for p in split_chain(chain_pem)]
+            anchors = [_load(r) for r in roots]
+        except (ValueError, TypeError) as e:
+            return "not a PEM certificate chain (" + str(e)[:60] + ")"
+        if not chain:
+            return "no certificate in the chain"
+        return _chain_problem(chain, anchors, wall_ms, anchor_name)

@@ -11,7 +11,7 @@
                          firmware slots' state
 
 `build(...)` writes it as a stream to `out_path`; `stationctl diag-bundle` calls it on a stopped or running
-station's data folder.
+station's data folder. `security_log(...)` writes GetLog(SecurityLog)'s file: the security log's lines in a window.
 """
 
 import io
@@ -21,6 +21,7 @@ import tarfile
 import time
 
 from controller import journal
+from controller.features.security_events import in_window
 from controller.runtime import logfile_cpython
 
 SECRET_WORDS = ("authorizationkey", "password", "secret", "privatekey")
@@ -109,6 +110,26 @@ def build(data_dir, settings, board, out_path, start_epoch=None, stop_epoch=None
         _add(tar, "state.json", _as_json(state))
     os.replace(partial, out_path)
     return os.path.getsize(out_path)
+
+
+def security_log(data_dir, names, out_path, start_epoch=None, stop_epoch=None):
+    """Write the lines of the security log files `names` (oldest first) stamped within [start, stop] to
+    `out_path` (via a .part file); returns how many lines."""
+    partial = out_path + ".part"
+    count = 0
+    with open(partial, "w") as out:
+        for name in names:
+            try:
+                f = open(os.path.join(data_dir, name), errors="replace")
+            except FileNotFoundError:
+                continue            # rotated away since the request
+            with f:
+                for line in f:
+                    if in_window(line, start_epoch, stop_epoch):
+                        out.write(line)
+                        count += 1
+    os.replace(partial, out_path)
+    return count
 
 
 def main(argv=None):

@@ -5,8 +5,14 @@ at start (how this boot came about, the protocols it can use) and the firmware v
 `apply(effect)` takes the core's effects
 
     ("download", {"id", "url", "file"})           -> event {"type": "transfer_done", "id", "ok", "error"}
-    ("upload", {"id", "url", "file", "name"})     -> event {"type": "transfer_done", "id", "ok", "error", "url"}
-    ("install", {"id", "file", "context"})        -> event {"type": "install_done", "id", "ok", "error", "version"}
+    ("upload", {"id", "url", "file", "name"})     -> event {"type": "transfer_done", "id", "ok", "error", "url",
+                                                    "error_kind"}; with "bundle" the diagnostics bundle, with
+                                                    "security_log" the security log is built into `file` first
+    ("verify", {"id", "file", "context"})         -> event {"type": "verify_done", "id", "ok", "error"}: the
+                                                    signature step of a signed update (firmware_image.VERIFIERS);
+                                                    a refused image is deleted
+    ("install", {"id", "file", "context"})        -> event {"type": "install_done", "id", "ok", "error", "version",
+                                                    "error_kind": "verification" when the image was refused}
     ("firmware_commit",)                          the health check passed: the trial slot stays
     ("firmware_rollback", reason)                 back to the previous slot, then a restart
 
@@ -18,12 +24,14 @@ import asyncio
 import os
 
 from controller import log
+from controller import firmware_image
 from controller.firmware_image import ImageError
 from controller.runtime import diag_bundle_cpython as diag_bundle
+from controller.runtime import firmware_signing_cpython
 from controller.runtime import transfer_cpython as transfer
 from controller.runtime.firmware_install_cpython import Slots
 
-KINDS = ("download", "upload", "install", "firmware_commit", "firmware_rollback")
+KINDS = ("download", "upload", "verify", "install", "firmware_commit", "firmware_rollback")
 
 
 class FileEffects:
@@ -35,6 +43,7 @@ class FileEffects:
         self.log = log.get("files")
         self.slots = Slots(os.path.join(self.data_dir, "firmware"), settings["identity"]["firmware_version"])
         self.tasks = set()
+        firmware_signing_cpython.install()
 
     def boot_options(self):
         boot = self.slots.on_boot()
@@ -43,7 +52,8 @@ class FileEffects:
         elif boot["trial"]:
             self.log.warning("trial boot of firmware " + boot["version"] + ": waiting for Boot Accepted")
         return {"firmware_boot": boot, "transfer_protocols": list(transfer.PROTOCOLS),
-                "firmware_health_ms": int(self.options["health_check_s"] * 1000)}
+                "firmware_health_ms": int(self.options["health_check_s"] * 1000),
+                "firmware_unsigned": self.options["accept_unsigned"]}
 
     def path(self, name):
         return os.path.join(self.data_dir, name)
@@ -86,27 +96,46 @@ class FileEffects:
 
     async def _upload(self, spec):
         self.log.info("uploading " + spec["name"] + " to " + _safe(spec["url"]))
+        built = spec.get("bundle") is not None or spec.get("security_log") is not None
         try:
             if spec.get("bundle") is not None:
                 window = spec["bundle"]
                 await asyncio.to_thread(diag_bundle.build, self.data_dir, self.settings, self.runtime.board,
                                         self.path(spec["file"]), window.get("start"), window.get("stop"),
                                         self.runtime.snapshot())
+            elif spec.get("security_log") is not None:
+                part = spec["security_log"]
+                await asyncio.to_thread(diag_bundle.security_log, self.data_dir, part["files"],
+                                        self.path(spec["file"]), part.get("start"), part.get("stop"))
             where = await asyncio.to_thread(transfer.upload, spec["url"], self.path(spec["file"]), spec["name"],
                                             self.options["timeout_s"], self.options["ca_file"])
             self._report({"type": "transfer_done", "id": spec["id"], "ok": True, "error": None, "url": where})
         except transfer.TransferError as e:
             self.log.warning("upload to " + _safe(spec["url"]) + " failed: " + str(e))
-            self._report({"type": "transfer_done", "id": spec["id"], "ok": False, "error": str(e)})
+            self._report({"type": "transfer_done", "id": spec["id"], "ok": False, "error": str(e),
+                          "error_kind": e.kind})
         except OSError as e:
-            self.log.warning("the diagnostics bundle cannot be made: " + transfer._reason(e))
+            self.log.warning("the file to upload cannot be made: " + transfer._reason(e))
             self._report({"type": "transfer_done", "id": spec["id"], "ok": False, "error": transfer._reason(e)})
         finally:
-            if spec.get("bundle") is not None:
+            if built:
                 try:
                     os.remove(self.path(spec["file"]))
                 except OSError:
                     pass
+
+    async def _verify(self, spec):
+        image = self.path(spec["file"])
+        try:
+            reason = await asyncio.to_thread(firmware_image.run_verifiers, image, None, spec.get("context") or {})
+        except OSError as e:
+            reason = "the image cannot be read: " + transfer._reason(e)
+        if reason is not None:
+            try:
+                os.remove(image)
+            except OSError:
+                pass
+        self._report({"type": "verify_done", "id": spec["id"], "ok": reason is None, "error": reason})
 
     async def _install(self, spec):
         image = self.path(spec["file"])
@@ -115,7 +144,8 @@ class FileEffects:
             self._report({"type": "install_done", "id": spec["id"], "ok": True, "error": None, "version": version})
         except (ImageError, OSError) as e:
             reason = transfer._reason(e) if isinstance(e, OSError) else str(e)
-            self._report({"type": "install_done", "id": spec["id"], "ok": False, "error": reason})
+            self._report({"type": "install_done", "id": spec["id"], "ok": False, "error": reason,
+                          "error_kind": "verification" if isinstance(e, ImageError) else None})
         finally:
             try:
                 os.remove(image)

@@ -3,6 +3,10 @@
 The image is a gzip-compressed ustar archive: manifest.json first ({"format": 1, "version", "files": {name:
 {"sha256", "size"}}}), then every file of SRC in name order. Caches and VCS folders (__pycache__, .git, *.pyc)
 are left out. `pack()` is also what the tests and the benchmark use to make images.
+
+`--sign-key KEY.pem` also signs the image for SignedUpdateFirmware (RSA PKCS#1 v1.5 or ECDSA, SHA-256 over the
+whole file; controller/runtime/firmware_signing_cpython.py) and writes the base64 signature to IMAGE.sig: the
+value of the request's `firmware.signature`, next to the signing certificate as `firmware.signingCertificate`.
 """
 
 import argparse
@@ -75,6 +79,8 @@ def main(argv=None):
     parser.add_argument("--version", required=True, help="the firmware version the station will report "
                         "(1 to 50 characters, shown in BootNotification.firmwareVersion)")
     parser.add_argument("-o", "--output", required=True, metavar="IMAGE", help="the image file to write")
+    parser.add_argument("--sign-key", metavar="KEY.pem", help="sign the image with this private key (PEM, RSA or "
+                        "EC, not encrypted) and write the base64 signature to IMAGE.sig (docs/firmware.md)")
     args = parser.parse_args(argv)
     if not os.path.isdir(args.src):
         sys.stderr.write("stationctl firmware-pack: " + args.src + " is not a directory\n")
@@ -92,4 +98,15 @@ def main(argv=None):
         return 2
     size = os.path.getsize(args.output)
     print("wrote " + args.output + ": " + str(len(manifest["files"])) + " files, " + str(size) + " bytes")
+    if args.sign_key:
+        from controller.runtime import firmware_signing_cpython
+        try:
+            with open(args.sign_key, "rb") as f:
+                signature = firmware_signing_cpython.sign(args.output, f.read())
+        except (OSError, ValueError, TypeError) as e:
+            sys.stderr.write("stationctl firmware-pack: --sign-key " + args.sign_key + ": " + str(e) + "\n")
+            return 2
+        with open(args.output + ".sig", "w") as f:
+            f.write(signature + "\n")
+        print("signed: " + args.output + ".sig (" + str(len(signature)) + " base64 characters)")
     return 0

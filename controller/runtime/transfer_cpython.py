@@ -10,7 +10,8 @@ runtime runs them in a thread).
         gets a multipart/form-data POST (field "file") to `url` instead.
 
 Both raise TransferError with a reason a person can read (refused, wrong password, 404, timeout, storage full,
-dropped mid-transfer). `timeout_s` bounds every socket operation, so a server that stalls fails the attempt.
+dropped mid-transfer) and a `kind` for GetLog's statuses: "permission" (401/403, FTP 530/532, a 550 that says
+so), "unsupported" (405/501, FTP 502/504), "protocol" (a reply that is not HTTP or FTP) or None. `timeout_s` bounds every socket operation, so a server that stalls fails the attempt.
 `PROTOCOLS` is what SupportedFileTransferProtocols reports.
 """
 
@@ -29,7 +30,13 @@ MAX_REDIRECTS = 5
 
 
 class TransferError(Exception):
-    pass
+    def __init__(self, reason, kind=None):
+        Exception.__init__(self, reason)
+        self.kind = kind
+
+
+HTTP_KINDS = {401: "permission", 403: "permission", 405: "unsupported", 501: "unsupported"}
+FTP_KINDS = {"530": "permission", "532": "permission", "502": "unsupported", "504": "unsupported"}
 
 
 def tls_context(cafile=None):
@@ -56,6 +63,26 @@ def _reason(e):
     if isinstance(e, ssl.SSLError):
         return "TLS failed (" + (e.reason or str(e)) + ")"
     return (str(e) or e.__class__.__name__)[:200]
+
+
+def _kind(e):
+    if isinstance(e, TransferError):
+        return e.kind
+    if isinstance(e, ftplib.error_perm):
+        text = str(e)
+        if text.startswith("550") and ("privilege" in text.lower() or "permission" in text.lower() or
+                                       "denied" in text.lower()):
+            return "permission"
+        return FTP_KINDS.get(text[:3])
+    if isinstance(e, (ftplib.error_proto, ftplib.error_reply)):
+        return "protocol"
+    if isinstance(e, http.client.HTTPException) and not isinstance(e, http.client.IncompleteRead):
+        return "protocol"
+    return None
+
+
+def _http_error(resp):
+    return TransferError("HTTP " + str(resp.status) + " " + resp.reason, HTTP_KINDS.get(resp.status))
 
 
 def _split(url):
@@ -198,7 +225,7 @@ def _http_upload(scheme, parts, url, src, name, timeout_s, cafile):
         if resp.status in (200, 201, 204):
             return target
         if resp.status != 405:
-            raise TransferError("HTTP " + str(resp.status) + " " + resp.reason)
+            raise _http_error(resp)
     finally:
         conn.close()
     return _http_post(scheme, parts, url, src, name, size, timeout_s, cafile)
@@ -224,7 +251,7 @@ def _http_post(scheme, parts, url, src, name, size, timeout_s, cafile):
             resp = conn.getresponse()
             resp.read()
         if resp.status not in (200, 201, 204):
-            raise TransferError("HTTP " + str(resp.status) + " " + resp.reason)
+            raise _http_error(resp)
         return url
     finally:
         conn.close()
@@ -267,4 +294,4 @@ def upload(url, src, name, timeout_s=60, cafile=None):
             return _ftp_upload(scheme, parts, src, name, timeout_s, cafile)
         return _http_upload(scheme, parts, url, src, name, timeout_s, cafile)
     except Exception as e:
-        raise TransferError(_reason(e))
+        raise TransferError(_reason(e), _kind(e))

@@ -1,11 +1,13 @@
 """Real file servers on 127.0.0.1 for the transfer tests: FTP and FTPS (pyftpdlib) and HTTP(S) (http.server + ssl).
 
     with FtpServer(root, tls=server_cert) as ftp: ftp.url("fw.tar.gz")      user "station", password "secret"
+                                                  (user "reader", password "secret": may read, not write)
     with HttpServer(root, tls=server_cert) as web: web.url("fw.tar.gz")
+    with GarbageServer() as junk: junk.url("logs")                          answers anything with a non-HTTP line
 
 The HTTP server stores PUT bodies and multipart POST uploads under `root/uploads/`, and misbehaves on request:
-paths under /drop/ send half the file and close, /slow/ stalls before the body, /nopost/ answers PUT with 405.
-Both run in a thread; they stop on exit.
+paths under /drop/ send half the file and close, /slow/ stalls before the body, /nopost/ answers PUT with 405,
+/deny/ answers PUT and POST with 403, /noupload/ answers both with 405. They run in a thread; they stop on exit.
 """
 
 import http.server
@@ -22,6 +24,7 @@ from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
 USER = "station"
+READER = "reader"
 logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())   # else serve_forever logs every command
 PASSWORD = "secret"
 
@@ -32,6 +35,7 @@ class FtpServer:
         os.makedirs(self.root, exist_ok=True)
         authorizer = DummyAuthorizer()
         authorizer.add_user(USER, PASSWORD, self.root, perm="elradfmwMT")
+        authorizer.add_user(READER, PASSWORD, self.root, perm="elr")
         if tls is not None:
             os.makedirs(tmp or self.root + "-certs", exist_ok=True)
             cert, key = tls.write(tmp or self.root + "-certs", "ftps")
@@ -68,7 +72,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _file(self):
         path = self.path.split("?", 1)[0].lstrip("/")
-        for special in ("drop/", "slow/", "nopost/"):
+        for special in ("drop/", "slow/", "nopost/", "deny/", "noupload/"):
             if path.startswith(special):
                 path = path[len(special):]
         return os.path.join(self.server.root, path)
@@ -99,16 +103,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _body(self):
         return self.rfile.read(int(self.headers.get("Content-Length", "0")))
 
+    def _refuse(self, code):
+        self._body()
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_PUT(self):
-        if self.path.startswith("/nopost/"):
-            self._body()
-            self.send_response(405)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        if self.path.startswith(("/nopost/", "/noupload/")):
+            self._refuse(405)
+            return
+        if self.path.startswith("/deny/"):
+            self._refuse(403)
             return
         self._store(self.path, self._body())
 
     def do_POST(self):
+        if self.path.startswith(("/noupload/", "/deny/")):
+            self._refuse(405 if self.path.startswith("/noupload/") else 403)
+            return
         body = self._body()
         kind = self.headers.get("Content-Type", "")
         boundary = kind.split("boundary=", 1)[1].encode() if "boundary=" in kind else None
@@ -166,6 +179,51 @@ class HttpServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+class GarbageServer:
+    """A TCP server on 127.0.0.1 that answers every connection with a line that is neither HTTP nor FTP."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.running = False
+        self.thread = None
+
+    def url(self, path):
+        return "http://127.0.0.1:" + str(self.port) + "/" + path
+
+    def _serve(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(0.3)
+                try:
+                    try:
+                        while conn.recv(65536):
+                            pass        # the whole request, so the client is not cut off while it sends
+                    except socket.timeout:
+                        pass
+                    conn.sendall(b"GARBAGE 42 this is not a protocol\r\n\r\n")
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join(5)
+        self.sock.close()
 
 
 def copy(src, root, name):

@@ -16,6 +16,9 @@ from tests.micropython import profiles_together_scenarios
 from tests.micropython import firmware_scenarios
 from tests.micropython import power_cut_scenarios
 from tests.micropython import security_scenarios
+from tests.micropython import logs_scenarios
+from tests.micropython import signed_firmware_scenarios
+from tests.micropython import security_event_scenarios
 from tests.micropython import certificate_scenarios
 
 log.set_sink(lambda level, name, text: None, log.ERROR)   # the traffic log is noise here
@@ -32,6 +35,12 @@ for scenario in profiles_together_scenarios.SCENARIOS:
 for scenario in firmware_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in security_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in logs_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in signed_firmware_scenarios.SCENARIOS:
+    suite.check(scenario.__name__, scenario)
+for scenario in security_event_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
 for scenario in certificate_scenarios.SCENARIOS:
     suite.check(scenario.__name__, scenario)
