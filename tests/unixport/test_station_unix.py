@@ -5,7 +5,7 @@ Two builds of the same interpreter run it:
 - `frozen32`, built 32-bit (4-byte pointers, 16-byte GC blocks: the object sizes of an ESP32), within
   `-X heapsize=96k` (STATION_UNIX_HEAP32 overrides). It needs gcc's 32-bit support (Debian: gcc-multilib); without
   it the test is skipped and says so.
-- `frozen`, the default 64-bit build (every object about twice as large), within 128k (STATION_UNIX_HEAP).
+- `frozen`, the default 64-bit build (every object about twice as large), within 160k (STATION_UNIX_HEAP).
 """
 
 import asyncio
@@ -17,7 +17,7 @@ from tests.unixport import interpreters
 from tests.unixport.station_scenario import scenario
 
 HEAPS = {"frozen32": os.environ.get("STATION_UNIX_HEAP32", "96k"),
-         "frozen": os.environ.get("STATION_UNIX_HEAP", "128k")}
+         "frozen": os.environ.get("STATION_UNIX_HEAP", "160k")}
 
 
 @pytest.mark.parametrize("variant", ["frozen32", "frozen"])
