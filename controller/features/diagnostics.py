@@ -39,13 +39,28 @@ def supported(st, location):
     return False
 
 
-class Diagnostics(Feature):
-    NAME = "diagnostics"
+class UploadingFeature(Feature):
+    """A feature that drives at most one upload (controller/upload_run.UploadRun) at a time, in `self.run`."""
 
     def __init__(self, station):
         Feature.__init__(self, station)
         self.run = None
         self.n = 0
+
+    def tick(self, now):
+        if self.run is not None:
+            self.run.tick(now)
+
+    def deadline(self):
+        return self.run.deadline() if self.run is not None else None
+
+    def on_event(self, event, now):
+        if self.run is not None and self.run.on_event(event, now):
+            self.run = None
+
+
+class Diagnostics(UploadingFeature):
+    NAME = "diagnostics"
 
     def actions(self):
         return {"GetDiagnostics": self.get_diagnostics}
@@ -67,17 +82,6 @@ class Diagnostics(Feature):
         else:
             self.st.after_reply(lambda when: self._notify("UploadFailed"))
         return {"fileName": name}
-
-    def tick(self, now):
-        if self.run is not None:
-            self.run.tick(now)
-
-    def deadline(self):
-        return self.run.deadline() if self.run is not None else None
-
-    def on_event(self, event, now):
-        if self.run is not None and self.run.on_event(event, now):
-            self.run = None
 
     def trigger_status(self):
         return "Uploading" if self.run is not None and self.run.started() else "Idle"

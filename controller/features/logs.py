@@ -27,8 +27,7 @@ epoch ms or None); the runtime builds `file`, uploads it as `name` and answers t
 """
 
 from controller import clock as clockmod
-from controller.feature import Feature
-from controller.features.diagnostics import supported, upload_name
+from controller.features.diagnostics import UploadingFeature, supported, upload_name
 
 FAILURES = {"permission": "PermissionDenied", "unsupported": "NotSupportedOperation", "protocol": "BadMessage"}
 
@@ -38,14 +37,12 @@ def _is_url(location):
     return cut > 0 and len(location) > cut + 3 and location[cut + 3] not in "/:"
 
 
-class Logs(Feature):
+class Logs(UploadingFeature):
     NAME = "logs"
 
     def __init__(self, station):
-        Feature.__init__(self, station)
-        self.run = None
+        UploadingFeature.__init__(self, station)
         self.request_id = None
-        self.n = 0
 
     def actions(self):
         return {"GetLog": self.get_log}
@@ -93,17 +90,6 @@ class Logs(Feature):
             return None
         return {"file": temp, "name": upload_name(self.st, "diagnostics", ".tar.gz", now),
                 "bundle": {"start": start, "stop": stop}}
-
-    def tick(self, now):
-        if self.run is not None:
-            self.run.tick(now)
-
-    def deadline(self):
-        return self.run.deadline() if self.run is not None else None
-
-    def on_event(self, event, now):
-        if self.run is not None and self.run.on_event(event, now):
-            self.run = None
 
     def last_status(self):
         """The LogStatusNotification payload for ExtendedTriggerMessage (X-SEC-16)."""
