@@ -27,7 +27,7 @@ async def station_env(tmp_path, boot=None, csms_kwargs=None, start=True, **setti
             await station.start()
         yield csms, station
         if station.proc is not None and station.proc.returncode is None:
-            state = await station.state()
+            state = await station.wait_api()          # after a Reset the control API may still be coming back
             assert state["violations"] == [], state["violations"]
         csms.assert_clean()
     except BaseException:
