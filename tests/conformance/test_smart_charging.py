@@ -421,8 +421,9 @@ def test_x_sc_08_recurring_and_relative(tmp_path):
             got = await composite(csms, 1, 300)
             x = lag(got, p) - 86400
             assert periods(got) == [(0, 10), (120 - x, 14)]
-            # a higher stack whose 100 s duration is shorter than its period: the lower one after it
-            weekly = prof(2, stack=1, kind="Recurring", recurrencyKind="Weekly", start_s=-7 * 86400, duration=100,
+            # a higher stack whose 100 s duration is shorter than its period: the lower one after it. It starts a
+            # few seconds back: the station's clock may trail this process's by the Boot answer's transit time.
+            weekly = prof(2, stack=1, kind="Recurring", recurrencyKind="Weekly", start_s=-7 * 86400 - 5, duration=100,
                           periods=((0, 6), (200, 20)))
             assert await set_profile(csms, 1, weekly) == "Accepted"
             got = await composite(csms, 1, 300)
