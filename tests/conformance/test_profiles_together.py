@@ -21,7 +21,9 @@ def test_reservation_local_list_offline_and_trigger(tmp_path):
             await ready(csms)
             listed = [entry("TAG1", parentIdTag="FLEET"), entry("TAG2", parentIdTag="FLEET")]
             assert await send_list(csms, 1, listed) == "Accepted"
+            mark = csms.mark()
             assert await reserve(csms, 1, tag="TAG1", rid=80, parent="FLEET") == "Accepted"
+            await status(csms, 1, "Reserved", after=mark)   # the reservation's own notification comes first
             got, mark = await _trigger(csms, "StatusNotification", 1)
             assert got == "Accepted" and _answer_then_call(csms, mark, "StatusNotification")["status"] == "Reserved"
             await station.post("/plug", connector=1)
