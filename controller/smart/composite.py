@@ -128,8 +128,10 @@ def _limit(inst, site, cid, t, want, starts, busy, hit_max):
     return best[0], best[1], min_rate
 
 
-def station_at(inst, site, t, want, starts, busy):
-    """(limit tenths, phases, None) for connector 0, the station's total, at `t`."""
+def station_at(inst, site, t, want, starts, busy, memo=None):
+    """(limit tenths, phases, None) for connector 0, the station's total, at `t`. With `memo` (composite's: for each
+    busy connector [the times in the window at which its own limit may change, its last limit]) a busy connector's
+    limit is worked out again only at those times: in between it cannot change."""
     ph = site.phases[0]
     cap = site.rating(0, want)[0]
     hit = _first(inst.cpmax, t, t)
@@ -141,7 +143,13 @@ def station_at(inst, site, t, want, starts, busy):
     if busy:
         total = 0
         for cid in busy:
-            total += _limit(inst, site, cid, t, want, starts, busy, hit)[0]
+            if memo is None:
+                total += _limit(inst, site, cid, t, want, starts, busy, hit)[0]
+                continue
+            own = memo[cid]
+            if own[1] is None or t in own[0]:
+                own[1] = _limit(inst, site, cid, t, want, starts, busy, hit)[0]
+            total += own[1]
         if total < cap:
             cap = total
     return cap, ph, None
@@ -158,12 +166,6 @@ def _relevant(inst, cid, starts, busy):
     return out
 
 
-def _at(inst, site, cid, t, want, starts, busy):
-    if cid == 0:
-        return station_at(inst, site, t, want, starts, busy)
-    return limit_at(inst, site, cid, t, want, starts, busy)
-
-
 def boundaries(inst, cid, t0, t1, starts, busy):
     out = []
     for cp, start in _relevant(inst, cid, starts, busy):
@@ -176,6 +178,11 @@ def composite(inst, site, cid, t0, duration_s, want, starts, busy):
     `starts` must give every connector concerned a start (the request time for an idle one)."""
     t1 = t0 + duration_s * 1000
     times = [t0] + sorted(boundaries(inst, cid, t0, t1, starts, busy))
+    memo = None
+    if cid == 0:
+        memo = {}
+        for c in busy:
+            memo[c] = [set(boundaries(inst, c, t0, t1, starts, busy)), None]
     periods = []
     min_rate = None
     last_t = None
@@ -183,7 +190,10 @@ def composite(inst, site, cid, t0, duration_s, want, starts, busy):
         if t == last_t:
             continue
         last_t = t
-        value, phases, rate = _at(inst, site, cid, t, want, starts, busy)
+        if cid == 0:
+            value, phases, rate = station_at(inst, site, t, want, starts, busy, memo)
+        else:
+            value, phases, rate = limit_at(inst, site, cid, t, want, starts, busy)
         if rate is not None and (min_rate is None or rate > min_rate):
             min_rate = rate
         offset = (t - t0) // 1000
