@@ -28,6 +28,7 @@ ChargingScheduleMaxPeriods (bench/seeds.py), printed next to ours.
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -301,6 +302,8 @@ def summarize(w, c):
         "SetChargingProfile frame in -> limit command out %s" % (
             "within one poll" if percentile(w["pilot_ms"], 99) <= poll_ms else "MISSES one poll",
             percentile(w["api_ms"], 50), _p(c["set_us"], "us", 0)),
+        "machine: %d CPUs, 1-minute load average %.2f before the run, %.2f after (the tails move with what else runs)"
+        % (os.cpu_count(), w["load"][0], w["load"][1]),
         "seeds: no published composite or limit-to-pilot time; their ChargingProfileMaxStackLevel / "
         "ChargingScheduleMaxPeriods: " + ", ".join("%d / %d" % pair for pair in seeds.SEED_SMART_LIMITS),
     ]
@@ -308,9 +311,12 @@ def summarize(w, c):
 
 
 def run(calls=300, steps=20, progress=print):
+    before = os.getloadavg()[0]
     w = asyncio.run(wire(calls, steps, progress))
     progress("  the same profiles in process (core only)...")
-    return w, core(calls)
+    c = core(calls)
+    w["load"] = (before, os.getloadavg()[0])
+    return w, c
 
 
 def main(argv=None):

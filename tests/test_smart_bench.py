@@ -38,4 +38,5 @@ def test_tiny_run_prints_its_figures():
     assert match and float(match.group(1)) > 0, out
     assert re.search(r"control-API round trip \(p50 " + NUMBER + r" ms\); in process: SetChargingProfile frame in "
                      r"-> limit command out p50 " + NUMBER + " us", out)
+    assert re.search(r"machine: \d+ CPUs, 1-minute load average " + NUMBER + " before the run, " + NUMBER, out)
     assert "10 / 10, 3 / 300, 8 / 24" in out
