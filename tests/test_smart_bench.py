@@ -32,6 +32,8 @@ def test_tiny_run_prints_its_figures():
         assert match, out
         assert int(match.group(1)) > 3                   # the stacked profiles really shape the day
         assert 0 < float(match.group(2)) <= float(match.group(3)) <= float(match.group(4))
+    assert re.search(r"the simulated hardware's poll on the station's event loop \(every 40 ms with an EV plugged\): "
+                     r"p50 " + NUMBER + " ms", out)
     match = re.search(r"SetChargingProfile.conf -> new pilot duty \(connector 1 charging, the 5 s hold expired, "
                       r"1 changes\): p50 " + NUMBER + r" ms, p99 " + NUMBER + r" ms, max " + NUMBER + r" ms \(target: "
                       r"within one hardware poll, 40 ms with an EV plugged, 100 ms without\)", out)
