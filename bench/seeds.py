@@ -11,3 +11,7 @@ OPEN_OCPP_P99_MS = 10.0
 def seed_response_line():
     averages = ", ".join("%.2f s" % avg for _, _, avg in SEED_RESPONSE_S)
     return "seed stations' average CSMS->station response time: " + averages
+
+# Smart Charging limits in the certified seeds' PICS (ORS-14 ChargingProfileMaxStackLevel, ORS-15
+# ChargingScheduleMaxPeriods), per seed that lists them; none publishes a timing.
+SEED_SMART_LIMITS = [(10, 10), (3, 300), (8, 24)]

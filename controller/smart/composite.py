@@ -7,8 +7,9 @@ The rules (docs/smart-charging.md has a worked example):
   schedule has ended: TC_066), else the connector's TxDefaultProfile, else the one set on connector 0;
 - the connector's limit is the least of that level, its share of the ChargePointMaxProfile (divided evenly among
   the connectors with a transaction, counting the connector asked about), and the connector's own rating;
-- connector 0 is the station's total: the busy connectors' limits added up (or, with none busy, what one
-  session could draw), capped by the ChargePointMaxProfile and the station's rating;
+- connector 0 is the station's total: the busy connectors' limits added up, capped by the ChargePointMaxProfile
+  and the station's rating (with none busy: that cap alone); the ChargePointMaxProfile is looked up once per
+  instant for all of them, and the ratings are converted once per unit (Site.rating);
 - A and W convert with the period's numberPhases (3 when absent), never more than the connector has, and the
   board's voltage: A = W / (V x phases). Values are integer tenths, rounded down when converted, so a limit
   never grows by rounding.
@@ -19,6 +20,10 @@ connectors with a transaction.
 """
 
 from controller.smart import profile as pf
+
+UNIT = pf.UNIT
+MIN_RATE = pf.MIN_RATE
+_active = pf.active
 
 
 class Site:
@@ -32,6 +37,17 @@ class Site:
         for spec in board["connectors"]:
             self.amps[spec["id"]] = spec.get("max_amps", self.station_amps)
             self.phases[spec["id"]] = spec.get("phases", self.station_phases)
+        self._ratings = {}
+
+    def rating(self, cid, want):
+        """(connector `cid`'s rating in tenths of `want`, its phases); 0 is the station. Worked out once."""
+        key = (cid, want)
+        got = self._ratings.get(key)
+        if got is None:
+            ph = self.phases[cid]
+            got = convert(self.amps[cid] * 10, "A", ph, want, self.volts, ph)
+            self._ratings[key] = got
+        return got
 
 
 class Installed:
@@ -60,7 +76,7 @@ def _by_stack(cps):
 
 def _first(cps, t, tx_start):
     for cp in cps:
-        q = pf.active(cp, t, tx_start)
+        q = _active(cp, t, tx_start)
         if q is not None:
             return cp, q
     return None
@@ -68,7 +84,9 @@ def _first(cps, t, tx_start):
 
 def convert(value, unit, phases, want, volts, max_phases):
     """(`value` tenths of `unit` as tenths of `want`, the phases used)."""
-    used = min(phases or 3, max_phases)
+    used = phases or 3
+    if used > max_phases:
+        used = max_phases
     if unit == want:
         return value, used
     if want == "A":
@@ -84,40 +102,56 @@ def _tx_level(inst, cid, t, tx_start):
 
 def limit_at(inst, site, cid, t, want, starts, busy):
     """(limit tenths of `want`, phases, minChargingRate tenths or None) for connector `cid` > 0 at `t`."""
+    return _limit(inst, site, cid, t, want, starts, busy, _first(inst.cpmax, t, t))
+
+
+def _limit(inst, site, cid, t, want, starts, busy, hit_max):
+    """limit_at, with the ChargePointMaxProfile's period at `t` (`_first(inst.cpmax, t, t)`) already found: the
+    station total asks for every busy connector at the same instant."""
     ph = site.phases[cid]
-    best = convert(site.amps[cid] * 10, "A", ph, want, site.volts, ph)
+    best = site.rating(cid, want)
     min_rate = None
     hit = _tx_level(inst, cid, t, starts.get(cid, t))
     if hit is not None:
         cp, q = hit
-        got = convert(q[1], cp[pf.UNIT], q[2], want, site.volts, ph)
+        got = convert(q[1], cp[UNIT], q[2], want, site.volts, ph)
         if got[0] < best[0]:
             best = got
-        if cp[pf.MIN_RATE] is not None:
-            min_rate = convert(cp[pf.MIN_RATE], cp[pf.UNIT], q[2], want, site.volts, ph)[0]
-    hit = _first(inst.cpmax, t, t)
-    if hit is not None:
-        cp, q = hit
+        if cp[MIN_RATE] is not None:
+            min_rate = convert(cp[MIN_RATE], cp[UNIT], q[2], want, site.volts, ph)[0]
+    if hit_max is not None:
+        cp, q = hit_max
         share = len(busy) + (0 if cid in busy else 1)
-        got = convert(q[1], cp[pf.UNIT], q[2], want, site.volts, ph)
+        got = convert(q[1], cp[UNIT], q[2], want, site.volts, ph)
         if got[0] // share < best[0]:
             best = (got[0] // share, got[1])
     return best[0], best[1], min_rate
 
 
-def station_at(inst, site, t, want, starts, busy):
-    """(limit tenths, phases, None) for connector 0, the station's total, at `t`."""
+def station_at(inst, site, t, want, starts, busy, memo=None):
+    """(limit tenths, phases, None) for connector 0, the station's total, at `t`. With `memo` (composite's: for each
+    busy connector [the times in the window at which its own limit may change, its last limit]) a busy connector's
+    limit is worked out again only at those times: in between it cannot change."""
     ph = site.phases[0]
-    cap = convert(site.station_amps * 10, "A", ph, want, site.volts, ph)[0]
+    cap = site.rating(0, want)[0]
     hit = _first(inst.cpmax, t, t)
     if hit is not None:
         cp, q = hit
-        cap = min(cap, convert(q[1], cp[pf.UNIT], q[2], want, site.volts, ph)[0])
+        got = convert(q[1], cp[UNIT], q[2], want, site.volts, ph)[0]
+        if got < cap:
+            cap = got
     if busy:
         total = 0
         for cid in busy:
-            total += limit_at(inst, site, cid, t, want, starts, busy)[0]
-        cap = min(cap, total)
+            if memo is None:
+                total += _limit(inst, site, cid, t, want, starts, busy, hit)[0]
+                continue
+            own = memo[cid]
+            if own[1] is None or t in own[0]:
+                own[1] = _limit(inst, site, cid, t, want, starts, busy, hit)[0]
+            total += own[1]
+        if total < cap:
+            cap = total
     return cap, ph, None
 
 
@@ -132,12 +166,6 @@ def _relevant(inst, cid, starts, busy):
     return out
 
 
-def _at(inst, site, cid, t, want, starts, busy):
-    if cid == 0:
-        return station_at(inst, site, t, want, starts, busy)
-    return limit_at(inst, site, cid, t, want, starts, busy)
-
-
 def boundaries(inst, cid, t0, t1, starts, busy):
     out = []
     for cp, start in _relevant(inst, cid, starts, busy):
@@ -150,6 +178,11 @@ def composite(inst, site, cid, t0, duration_s, want, starts, busy):
     `starts` must give every connector concerned a start (the request time for an idle one)."""
     t1 = t0 + duration_s * 1000
     times = [t0] + sorted(boundaries(inst, cid, t0, t1, starts, busy))
+    memo = None
+    if cid == 0:
+        memo = {}
+        for c in busy:
+            memo[c] = [set(boundaries(inst, c, t0, t1, starts, busy)), None]
     periods = []
     min_rate = None
     last_t = None
@@ -157,7 +190,10 @@ def composite(inst, site, cid, t0, duration_s, want, starts, busy):
         if t == last_t:
             continue
         last_t = t
-        value, phases, rate = _at(inst, site, cid, t, want, starts, busy)
+        if cid == 0:
+            value, phases, rate = station_at(inst, site, t, want, starts, busy, memo)
+        else:
+            value, phases, rate = limit_at(inst, site, cid, t, want, starts, busy)
         if rate is not None and (min_rate is None or rate > min_rate):
             min_rate = rate
         offset = (t - t0) // 1000

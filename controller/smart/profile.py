@@ -109,13 +109,18 @@ def _origin(cp, t, tx_start):
 def active(cp, t, tx_start):
     """The period (offset, limit tenths, phases) of compiled profile `cp` in force at epoch ms `t`, or None.
     `tx_start`: when the transaction started (Relative profiles)."""
-    if (cp[VFROM] is not None and t < cp[VFROM]) or (cp[VTO] is not None and t >= cp[VTO]):
+    bound = cp[VFROM]
+    if bound is not None and t < bound:
+        return None
+    bound = cp[VTO]
+    if bound is not None and t >= bound:
         return None
     origin = _origin(cp, t, tx_start)
     if origin is None:
         return None
     off = t - origin
-    if off < 0 or (cp[DUR] is not None and off >= cp[DUR]):
+    dur = cp[DUR]
+    if off < 0 or (dur is not None and off >= dur):
         return None
     found = None
     for q in cp[PERIODS]:
