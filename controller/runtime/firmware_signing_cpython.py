@@ -8,17 +8,13 @@ port before the answer (crypto_cpython.CryptoPort.check_chain, features/signed_f
         without a signature (plain UpdateFirmware) None
     sign(path, key_pem) -> base64 signature of the file, the same scheme
 
-`install()` registers verify_signature in firmware_image.VERIFIERS; the runtime calls it at start.
+`install()` registers verify_signature in firmware_image.VERIFIERS; the runtime calls it at start. `cryptography`
+is imported by the two functions, not at the top: it adds about 10 MiB and 80 ms to a station's start.
 """
 
 import base64
 import binascii
 import hashlib
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from controller import firmware_image
 
@@ -39,6 +35,10 @@ def verify_signature(path, manifest, context):
     signature = context.get("signature")
     if not signature:
         return None
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
     try:
         cert = x509.load_pem_x509_certificate((context.get("signingCertificate") or "").encode())
     except ValueError:
@@ -63,6 +63,8 @@ def verify_signature(path, manifest, context):
 
 
 def sign(path, key_pem):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
     key = serialization.load_pem_private_key(key_pem, password=None)
     digest = _digest(path)
     prehashed = utils.Prehashed(hashes.SHA256())
