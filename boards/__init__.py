@@ -10,7 +10,7 @@ import json
 HALS = ("emulated", "linux", "micropython")
 CABLES = ("socket", "fixed")
 KNOWN_FIELDS = ("name", "description", "hal", "gpio_backend", "gpio_chip", "rating", "buses", "reader", "connectors",
-                "measurands", "pins", "notes", "reservation", "smart_charging", "network")
+                "measurands", "pins", "notes", "reservation", "smart_charging", "certificates", "network")
 CONNECTOR_FIELDS = ("id", "cable", "max_amps", "phases", "meter", "pilot", "pp", "contactor", "lock", "rcd",
                     "watchdog", "phase_rotation")
 ROTATIONS = ("NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR")   # ConnectorPhaseRotation
@@ -92,6 +92,7 @@ def check(board, path="<board>"):
         _fail(path, "reservation", "must be an object of true/false flags supported and connector_zero",
               'use e.g. {"supported": true, "connector_zero": false}')
     _check_smart(board.get("smart_charging", {}), path)
+    _check_certificates(board.get("certificates", {}), path)
     _check_network(board, path)
     from boards import devices_check
     devices_check.check(board, path, _fail)
@@ -120,6 +121,24 @@ def _check_smart(sc, path):
     if not isinstance(units, list) or not units or [u for u in units if u not in ("A", "W")] or \
             len(set(units)) != len(units):
         _fail(path, "smart_charging.units", "must list A, W or both", 'use ["A"] (current only) or ["A", "W"]')
+
+
+def _check_certificates(block, path):
+    """The optional "certificates" block: the certificate store's size and the root-replacement rule."""
+    example = '{"store_max_length": 20, "additional_root_check": false}'
+    if not isinstance(block, dict):
+        _fail(path, "certificates", "must be an object", "use e.g. " + example)
+    for field in block:
+        if field not in ("store_max_length", "additional_root_check"):
+            _fail(path, "certificates." + field, "is not a certificates field", "use the fields of " + example)
+    size = block.get("store_max_length", 20)
+    if size is True or size is False or not isinstance(size, int) or not 1 <= size <= 1000:
+        _fail(path, "certificates.store_max_length", "must be an integer from 1 to 1000",
+              "give the number of root certificates the station can hold, e.g. 20")
+    check = block.get("additional_root_check", False)
+    if check is not True and check is not False:
+        _fail(path, "certificates.additional_root_check", "must be true or false",
+              "write true to accept a new CentralSystemRootCertificate only when the current one signed it")
 
 
 NETWORKS = ("wlan", "lan", "none")

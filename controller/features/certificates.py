@@ -9,6 +9,8 @@
                                 AQ-1 "No"); the ChargePointCertificate is not in this store, so NotFound
     GetInstalledCertificateIds  Accepted with one CertificateHashData (SHA256) per certificate, or NotFound
 
+CertificateStoreMaxLength (20) and AdditionalRootCertificateCheck (false) come from the board's "certificates"
+block, {"store_max_length": N, "additional_root_check": true/false}; station options of the same meaning win.
 With AdditionalRootCertificateCheck the replaced CSMS root stays as a fallback (still trusted) until the first
 TLS connection succeeds, and is then removed (M05.FR.10-13).
 
@@ -38,12 +40,13 @@ class Certificates(Feature):
         Feature.__init__(self, station)
         self.secrets = SecretStore(station.store)
         self.crypto = station.options.get("crypto")
+        block = station.board.get("certificates") or {}
         options = station.options
+        size = options.get("certificate_store_max", block.get("store_max_length", 20))
+        check = options.get("additional_root_certificate_check", block.get("additional_root_check", False))
         self.KEYS = (
-            config.Key("CertificateStoreMaxLength", config.INT, options.get("certificate_store_max", 20), access="R",
-                       persist=False),
-            config.Key("AdditionalRootCertificateCheck", config.BOOL,
-                       options.get("additional_root_certificate_check", False) is True, access="R", persist=False),
+            config.Key("CertificateStoreMaxLength", config.INT, size, access="R", persist=False),
+            config.Key("AdditionalRootCertificateCheck", config.BOOL, check is True, access="R", persist=False),
         )
 
     def actions(self):
