@@ -128,10 +128,10 @@ def _limit(inst, site, cid, t, want, starts, busy, hit_max):
     return best[0], best[1], min_rate
 
 
-def station_at(inst, site, t, want, starts, busy, memo=None):
-    """(limit tenths, phases, None) for connector 0, the station's total, at `t`. With `memo` (composite's: for each
-    busy connector [the times in the window at which its own limit may change, its last limit]) a busy connector's
-    limit is worked out again only at those times: in between it cannot change."""
+def station_at(inst, site, t, want, starts, busy, memo):
+    """(limit tenths, phases, None) for connector 0, the station's total, at `t`. `memo` (composite's) holds for each
+    busy connector [the times in the window at which its own limit may change, its last limit]: a busy connector's
+    limit is worked out again only at those times, since in between it cannot change."""
     ph = site.phases[0]
     cap = site.rating(0, want)[0]
     hit = _first(inst.cpmax, t, t)
@@ -143,9 +143,6 @@ def station_at(inst, site, t, want, starts, busy, memo=None):
     if busy:
         total = 0
         for cid in busy:
-            if memo is None:
-                total += _limit(inst, site, cid, t, want, starts, busy, hit)[0]
-                continue
             own = memo[cid]
             if own[1] is None or t in own[0]:
                 own[1] = _limit(inst, site, cid, t, want, starts, busy, hit)[0]
@@ -178,9 +175,8 @@ def composite(inst, site, cid, t0, duration_s, want, starts, busy):
     `starts` must give every connector concerned a start (the request time for an idle one)."""
     t1 = t0 + duration_s * 1000
     times = [t0] + sorted(boundaries(inst, cid, t0, t1, starts, busy))
-    memo = None
+    memo = {}
     if cid == 0:
-        memo = {}
         for c in busy:
             memo[c] = [set(boundaries(inst, c, t0, t1, starts, busy)), None]
     periods = []

@@ -2,14 +2,10 @@
 it (20 and false without it), the store refuses past its length, and a wrong block is refused with a message
 naming the file, the field and the fix."""
 
-import json
-import os
-
 import pytest
 
-import boards
-from tests.conftest import ROOT
 from controller.runtime.crypto_cpython import CryptoPort
+from tests.boards.refusal import assert_board_refused
 from tests.core.test_certificate_scenarios import ca, install
 from tests.micropython.core_harness import BOARD, Bench
 
@@ -41,12 +37,4 @@ def test_defaults_and_per_board_values():
     ({"max": 3}, "certificates.max"),
 ])
 def test_bad_block_names_file_field_and_fix(tmp_path, block, field):
-    with open(os.path.join(ROOT, "boards", "desktop-sim.json")) as f:
-        board = json.load(f)
-    board["certificates"] = block
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(board))
-    with pytest.raises(boards.BoardError) as e:
-        boards.load(str(path))
-    text = str(e.value)
-    assert str(path) in text and "'" + field + "'" in text and "Fix:" in text
+    assert_board_refused(tmp_path, "certificates", block, field)

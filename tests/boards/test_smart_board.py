@@ -1,13 +1,10 @@
 """The board's optional smart_charging block: the seed values reach the configuration keys, and a wrong block is
 refused with a message naming the file, the field and the fix."""
 
-import json
-import os
-
 import pytest
 
 import boards
-from tests.conftest import ROOT
+from tests.boards.refusal import assert_board_refused
 from tests.micropython.core_harness import BOARD, Bench
 
 
@@ -38,15 +35,7 @@ def test_seed_values_by_default_and_per_board():
     ({"stack": 3}, "smart_charging.stack"),
 ])
 def test_bad_block_names_file_field_and_fix(tmp_path, block, field):
-    with open(os.path.join(ROOT, "boards", "desktop-sim.json")) as f:
-        board = json.load(f)
-    board["smart_charging"] = block
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(board))
-    with pytest.raises(boards.BoardError) as e:
-        boards.load(str(path))
-    text = str(e.value)
-    assert str(path) in text and "'" + field + "'" in text and "Fix:" in text
+    assert_board_refused(tmp_path, "smart_charging", block, field)
 
 
 def test_shipped_boards_still_load():
